@@ -1,0 +1,229 @@
+/* mwfile.c - load and parse /proc/memwatch files (see mwfile.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memwatch_abi.h"
+#include "mwfile.h"
+#include "util.h"
+
+const char *mw_root(void)
+{
+	const char *root = getenv("MEMWATCH_ROOT");
+
+	return root && *root ? root : MW_PROC_ROOT;
+}
+
+const char *mw_procfs(void)
+{
+	const char *root = getenv("MEMWATCH_PROCFS");
+
+	return root && *root ? root : "/proc";
+}
+
+int mw_module_present(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", mw_root(), MW_FILE_STATUS);
+	return access(path, R_OK) == 0;
+}
+
+static struct mw_section *section_add(struct mw_file *f, const char *title)
+{
+	struct mw_section *s;
+
+	f->sections = xreallocarray(f->sections, f->nsections + 1,
+				    sizeof(*f->sections));
+	s = &f->sections[f->nsections++];
+	memset(s, 0, sizeof(*s));
+	s->title = xstrdup(title);
+	return s;
+}
+
+static void section_set_cols(struct mw_section *s, char *legend)
+{
+	char *save = NULL, *tok;
+
+	for (tok = strtok_r(legend, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		s->cols = xreallocarray(s->cols, s->ncols + 1, sizeof(*s->cols));
+		s->cols[s->ncols++] = xstrdup(tok);
+	}
+}
+
+static void section_add_row(struct mw_section *s, char *line)
+{
+	char **row = xcalloc(s->ncols ? s->ncols : 1, sizeof(*row));
+	size_t c;
+
+	for (c = 0; c < s->ncols; c++) {
+		line += strspn(line, " \t");
+		if (c + 1 == s->ncols) {
+			size_t len = strlen(line);
+
+			while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+				line[--len] = '\0';
+			row[c] = xstrdup(line);
+			break;
+		}
+		size_t len = strcspn(line, " \t");
+		row[c] = xstrndup(line, len);
+		line += len;
+	}
+	for (; c < s->ncols; c++)
+		if (!row[c])
+			row[c] = xstrdup("");
+	if (s->nrows == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->rows = xreallocarray(s->rows, s->cap, sizeof(*s->rows));
+	}
+	s->rows[s->nrows++] = row;
+}
+
+/* "# title: a b c" or "# a b c" */
+static void start_section(struct mw_file *f, char *legend)
+{
+	char *colon = strchr(legend, ':');
+	struct mw_section *s;
+
+	legend += strspn(legend, "# \t");
+	colon = strchr(legend, ':');
+	if (colon) {
+		*colon = '\0';
+		s = section_add(f, legend);
+		section_set_cols(s, colon + 1);
+	} else {
+		s = section_add(f, f->nsections ? "" : "");
+		section_set_cols(s, legend);
+	}
+}
+
+int mw_file_parse(struct mw_file *f, const char *name, char *text, char *err,
+		  size_t errlen)
+{
+	char *save = NULL, *line;
+	char fname[64];
+	int major, minor;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	line = strtok_r(text, "\n", &save);
+	if (!line || sscanf(line, "memwatch-%63s - version: %d.%d", fname,
+			    &major, &minor) != 3) {
+		snprintf(err, errlen, "%s/%s: not a memwatch file (no version line)",
+			 mw_root(), name);
+		return -1;
+	}
+	if (major != MW_FORMAT_MAJOR) {
+		snprintf(err, errlen,
+			 "%s/%s: format version %d.%d, this reader knows %d.x: "
+			 "use the memwatch-read that came with the module",
+			 mw_root(), name, major, minor, MW_FORMAT_MAJOR);
+		return -1;
+	}
+	f->major = major;
+	f->minor = minor;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		if (line[0] == '#') {
+			start_section(f, line);
+			continue;
+		}
+		if (!f->nsections) {
+			struct mw_section *s = section_add(f, "");
+			char legend[] = "name value";
+
+			section_set_cols(s, legend);
+		}
+		section_add_row(&f->sections[f->nsections - 1], line);
+	}
+	return 0;
+}
+
+int mw_file_load(struct mw_file *f, const char *name, char *err, size_t errlen)
+{
+	char path[4096];
+	char *text;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", mw_root(), name);
+	text = read_whole_file(path);
+	if (!text) {
+		int e = errno;
+
+		memset(f, 0, sizeof(*f));
+		if (e == ENOENT && !mw_module_present())
+			snprintf(err, errlen,
+				 "%s not found: is the module loaded? (sudo insmod memwatch.ko)",
+				 mw_root());
+		else if (e == ENOENT)
+			snprintf(err, errlen,
+				 "%s: not provided by this module (feature disabled? see %s/status)",
+				 path, mw_root());
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -1;
+	}
+	ret = mw_file_parse(f, name, text, err, errlen);
+	free(text);
+	return ret;
+}
+
+void mw_file_free(struct mw_file *f)
+{
+	size_t i, r, c;
+
+	for (i = 0; i < f->nsections; i++) {
+		struct mw_section *s = &f->sections[i];
+
+		for (r = 0; r < s->nrows; r++) {
+			for (c = 0; c < s->ncols; c++)
+				free(s->rows[r][c]);
+			free(s->rows[r]);
+		}
+		for (c = 0; c < s->ncols; c++)
+			free(s->cols[c]);
+		free(s->rows);
+		free(s->cols);
+		free(s->title);
+	}
+	free(f->sections);
+	memset(f, 0, sizeof(*f));
+}
+
+const struct mw_section *mw_file_section(const struct mw_file *f,
+					 const char *title)
+{
+	size_t i;
+
+	for (i = 0; i < f->nsections; i++)
+		if (!strcmp(f->sections[i].title, title))
+			return &f->sections[i];
+	return NULL;
+}
+
+int mw_section_col(const struct mw_section *s, const char *col)
+{
+	size_t c;
+
+	for (c = 0; c < s->ncols; c++)
+		if (!strcmp(s->cols[c], col))
+			return (int)c;
+	return -1;
+}
+
+const char *mw_file_value(const struct mw_file *f, const char *key)
+{
+	const struct mw_section *s = mw_file_section(f, "");
+	size_t r;
+
+	if (!s || s->ncols < 2 || strcmp(s->cols[0], "name"))
+		return NULL;
+	for (r = 0; r < s->nrows; r++)
+		if (!strcmp(s->rows[r][0], key))
+			return s->rows[r][1];
+	return NULL;
+}
