@@ -58,7 +58,13 @@ static void section_set_cols(struct mw_section *s, char *legend)
 static void section_add_row(struct mw_section *s, char *line)
 {
 	char **row = xcalloc(s->ncols ? s->ncols : 1, sizeof(*row));
-	size_t c;
+	size_t c, tlen = strlen(s->title);
+
+	/* "probe tasks ..." under "# probe: feature ...": the title is a row key. */
+	line += strspn(line, " \t");
+	if (tlen && !strncmp(line, s->title, tlen) &&
+	    (line[tlen] == ' ' || line[tlen] == '\t'))
+		line += tlen;
 
 	for (c = 0; c < s->ncols; c++) {
 		line += strspn(line, " \t");

@@ -4,7 +4,9 @@
  * A file is "memwatch-NAME - version: M.m", then sections. A section starts
  * at a legend line "# col col ..." or "# title: col col ..."; lines before
  * the first legend are "name value" pairs (section with title "" and
- * columns name, value). Rows split on blanks into at most ncols fields, the
+ * columns name, value). A row of a titled section may start with the title
+ * as a row key ("probe tasks ..." under "# probe: feature ..."), so that
+ * grep finds it; that word is not a column. Rows split on blanks into at most ncols fields, the
  * last taking the rest of the line (comm may contain spaces).
  */
 #ifndef MW_MWFILE_H

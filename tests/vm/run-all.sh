@@ -1,0 +1,99 @@
+# tests/vm/run-all.sh [NAME...] - run the VM test files (inside the VM, from /mw).
+# POSIX sh (busybox ash). Usually started by tests/run through
+#   scripts/vm-run -- sh tests/vm/run-all.sh [load tasks ...]
+#
+# Runs every tests/vm/*.sh except itself (or only the NAMEs given, with or
+# without .sh), in name order, each in its own session under a per-file timeout
+# (MW_VM_FILE_TIMEOUT seconds, default 300). Prints "# file: NAME" before each
+# file's TAP. A file that dies before t_done or times out gets a
+# "not ok - NAME crashed/timed out" line. Leftover processes of a file are
+# killed and memwatch (and memwatch_test) unloaded between files. At the end:
+# "ok/not ok - no kernel warnings or oopses" from dmesg.
+cd /mw 2>/dev/null || cd "$(dirname "$0")/../.." || exit 1
+
+FILE_TIMEOUT=${MW_VM_FILE_TIMEOUT:-300}
+TMPD=/tmp/run-all.$$
+mkdir -p "$TMPD"
+PATTERN='BUG:|WARNING:|Oops|Call Trace|general protection|list_del corruption|refcount_t'
+
+# kernel trouble already present before the tests (reported separately)
+dmesg 2>/dev/null | grep -E "$PATTERN" >"$TMPD/dmesg-before"
+
+# files to run
+if [ $# -gt 0 ]; then
+	files=
+	for n in "$@"; do
+		n=${n%.sh}
+		n=${n##*/}
+		if [ -f "tests/vm/$n.sh" ]; then
+			files="$files tests/vm/$n.sh"
+		else
+			echo "# file: $n.sh"
+			echo "not ok - $n: no such VM test file tests/vm/$n.sh"
+		fi
+	done
+else
+	files=$(ls tests/vm/*.sh 2>/dev/null | LC_ALL=C sort)
+fi
+
+# kill_session SID: kill every process left in that session
+kill_session() {
+	for _pid in $(cat /proc/[0-9]*/stat 2>/dev/null |
+		awk -v s="$1" '{ p = $1; sub(/.*\) /, ""); if ($4 == s) print p }'); do
+		kill "-$2" "$_pid" 2>/dev/null
+	done
+}
+
+unload_modules() {
+	for _m in memwatch_test memwatch; do
+		if grep -q "^$_m " /proc/modules 2>/dev/null; then
+			echo "# note: $1 left $_m loaded; unloading it"
+			rmmod "$_m" 2>/dev/null || echo "# warning: rmmod $_m failed: $(rmmod "$_m" 2>&1)"
+		fi
+	done
+}
+
+for f in $files; do
+	name=${f##*/}
+	case $name in run-all.sh | lib.sh) continue ;; esac
+	echo "# file: $name"
+	done_mark=$TMPD/done.$name
+	rm -f "$done_mark"
+	t0=$(cut -d. -f1 /proc/uptime)
+	MW_T_DONE=$done_mark timeout -s TERM "$FILE_TIMEOUT" setsid sh "$f" </dev/null 2>&1 &
+	sid=$!
+	wait $sid
+	rc=$?
+	t1=$(cut -d. -f1 /proc/uptime)
+	kill_session "$sid" TERM
+	sleep 0.2 2>/dev/null || sleep 1
+	kill_session "$sid" KILL
+	el=$((t1 - t0))
+	if [ ! -e "$done_mark" ]; then
+		if [ "$rc" -ge 128 ] && [ "$el" -ge "$FILE_TIMEOUT" ]; then
+			echo "not ok - $name timed out after ${FILE_TIMEOUT}s"
+		elif [ "$rc" -ge 128 ]; then
+			echo "not ok - $name crashed (killed by signal $((rc - 128)))"
+		else
+			echo "not ok - $name crashed (exit $rc before t_done)"
+		fi
+	fi
+	echo "# $name: exit $rc in ${el}s"
+	unload_modules "$name"
+done
+
+echo "# file: run-all.sh"
+dmesg 2>/dev/null | grep -E "$PATTERN" >"$TMPD/dmesg-after"
+new=$(grep -vxF -f "$TMPD/dmesg-before" "$TMPD/dmesg-after" 2>/dev/null)
+[ -s "$TMPD/dmesg-before" ] || new=$(cat "$TMPD/dmesg-after")
+if [ -z "$new" ]; then
+	echo "ok - no kernel warnings or oopses"
+else
+	echo "not ok - no kernel warnings or oopses"
+	echo "$new" | head -n 40 | sed 's/^/#   /'
+	# the context of the first one
+	first=$(echo "$new" | head -n 1)
+	dmesg | grep -F -A 25 -e "$first" | head -n 30 | sed 's/^/#   | /'
+fi
+rm -rf "$TMPD"
+exit 0
