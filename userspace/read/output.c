@@ -167,6 +167,9 @@ static void text_table(struct mw_out *o, const char *title, char *const *cols,
 {
 	size_t *width = xcalloc(ncols, sizeof(*width));
 	bool *numeric = xcalloc(ncols, sizeof(*numeric));
+	/* Each cell formatted once, kept for the print pass. */
+	size_t ncells = nrows * ncols;
+	char **cells = xcalloc(ncells ? ncells : 1, sizeof(char *));
 	char cell[128];
 	size_t r, c;
 
@@ -179,6 +182,7 @@ static void text_table(struct mw_out *o, const char *title, char *const *cols,
 				numeric[c] = false;
 			mw_format_cell(o->opts, cols[c], rows[r][c], cell,
 				       sizeof(cell));
+			cells[r * ncols + c] = xstrdup(cell);
 			if (strlen(cell) > width[c])
 				width[c] = strlen(cell);
 		}
@@ -197,17 +201,20 @@ static void text_table(struct mw_out *o, const char *title, char *const *cols,
 	fputc('\n', o->fp);
 	for (r = 0; r < nrows; r++) {
 		for (c = 0; c < ncols; c++) {
-			mw_format_cell(o->opts, cols[c], rows[r][c], cell,
-				       sizeof(cell));
+			const char *v = cells[r * ncols + c];
+
 			if (c + 1 == ncols)
-				fprintf(o->fp, "%s", cell);
+				fputs(v, o->fp);
 			else if (numeric[c])
-				fprintf(o->fp, "%*s ", (int)width[c], cell);
+				fprintf(o->fp, "%*s ", (int)width[c], v);
 			else
-				fprintf(o->fp, "%-*s ", (int)width[c], cell);
+				fprintf(o->fp, "%-*s ", (int)width[c], v);
 		}
 		fputc('\n', o->fp);
 	}
+	for (r = 0; r < ncells; r++)
+		free(cells[r]);
+	free(cells);
 	free(width);
 	free(numeric);
 }

@@ -134,17 +134,33 @@ bool parse_seconds(const char *s, double *out)
 void human_bytes(unsigned long long bytes, char *buf, size_t len)
 {
 	static const char units[] = "BKMGTPE";
-	double v = (double)bytes;
+	unsigned long long d = 1, q, r;
 	int u = 0;
 
-	while (v >= 1024 && u < 6) {
-		v /= 1024;
+	/*
+	 * Integer arithmetic giving the text printf("%.1f" / "%.0f") gives
+	 * for bytes / 1024^u (round half to even; identical below 2^53):
+	 * floating-point formatting was most of a 2,000-row table's cost
+	 * under emulation (Documentation/performance-tasks.md).
+	 */
+	while (u < 6 && bytes / d >= 1024) {
+		d *= 1024;
 		u++;
 	}
-	if (u == 0)
+	if (u == 0) {
 		snprintf(buf, len, "%lluB", bytes);
-	else if (v < 10)
-		snprintf(buf, len, "%.1f%c", v, units[u]);
+		return;
+	}
+	q = bytes / d;
+	r = bytes % d;
+	if (q < 10) {		/* one decimal: count tenths */
+		q = q * 10 + r * 10 / d;
+		r = r * 10 % d;
+	}
+	if (2 * r > d || (2 * r == d && (q & 1)))
+		q++;
+	if (bytes / d < 10)
+		snprintf(buf, len, "%llu.%llu%c", q / 10, q % 10, units[u]);
 	else
-		snprintf(buf, len, "%.0f%c", v, units[u]);
+		snprintf(buf, len, "%llu%c", q, units[u]);
 }
