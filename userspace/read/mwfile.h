@@ -24,6 +24,8 @@ struct mw_section {
 };
 
 struct mw_file {
+	char *buf;		/* the text; every string below points into it */
+	size_t buflen;
 	char name[64];
 	int major, minor;
 	struct mw_section *sections;

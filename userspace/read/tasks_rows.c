@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,15 @@ static void tab_set_cols(struct tasks_tab *t, const char *const *cols, size_t n)
 	t->ncols = n;
 }
 
+/* Cells from the module's file point into t->buf; others were allocated. */
+static void tab_cell_free(const struct tasks_tab *t, char *cell)
+{
+	uintptr_t p = (uintptr_t)cell, b = (uintptr_t)t->buf;
+
+	if (!t->buf || p < b || p >= b + t->buflen)
+		free(cell);
+}
+
 static char **tab_add_row(struct tasks_tab *t)
 {
 	if (t->nrows == t->cap) {
@@ -97,7 +107,7 @@ static void row_set(const struct tasks_tab *t, char **row, const char *col,
 
 	if (c < 0)
 		return;
-	free(row[c]);
+	tab_cell_free(t, row[c]);
 	va_start(ap, fmt);
 	if (vasprintf(&row[c], fmt, ap) < 0)
 		row[c] = NULL;
@@ -123,6 +133,9 @@ static int tab_take(struct tasks_tab *t, struct mw_file *f, const char *key)
 		t->rows = s->rows;
 		t->nrows = s->nrows;
 		t->cap = s->cap;
+		t->buf = f->buf;	/* the cells point into it */
+		t->buflen = f->buflen;
+		f->buf = NULL;
 		s->cols = NULL;
 		s->ncols = 0;
 		s->rows = NULL;
@@ -516,7 +529,7 @@ void tasks_tab_filter(struct tasks_tab *t, const struct mw_opts *opts)
 			continue;
 		}
 		for (c = 0; c < t->ncols; c++)
-			free(row[c]);
+			tab_cell_free(t, row[c]);
 		free(row);
 	}
 	t->nrows = kept;
@@ -630,11 +643,12 @@ void tasks_tab_free(struct tasks_tab *t)
 
 	for (r = 0; r < t->nrows; r++) {
 		for (c = 0; c < t->ncols; c++)
-			free(t->rows[r][c]);
+			tab_cell_free(t, t->rows[r][c]);
 		free(t->rows[r]);
 	}
 	for (c = 0; c < t->ncols; c++)
-		free(t->cols[c]);
+		tab_cell_free(t, t->cols[c]);
+	free(t->buf);
 	free(t->rows);
 	free(t->cols);
 	memset(t, 0, sizeof(*t));

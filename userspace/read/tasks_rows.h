@@ -18,7 +18,9 @@ struct tasks_tab {
 	bool from_module;	/* false: built from /proc */
 	char **cols;
 	size_t ncols;
-	char ***rows;		/* rows[r][c], owned */
+	char ***rows;		/* rows[r][c]; cells owned unless buf is set */
+	char *buf;		/* the module file's text the cells point into */
+	size_t buflen;
 	size_t nrows, cap;
 };
 
