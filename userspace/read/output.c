@@ -162,29 +162,73 @@ static bool with_time(const struct mw_out *o)
 	return o->opts->interval > 0;
 }
 
+/* Pads @v to @w columns with fputs, not printf: this runs per cell. */
+static void put_padded(FILE *fp, const char *v, size_t w, bool right)
+{
+	static const char spaces[] = "                                ";
+	size_t len = strlen(v), pad = w > len ? w - len : 0;
+
+	if (!right)
+		fputs(v, fp);
+	while (pad) {
+		size_t n = pad < sizeof(spaces) - 1 ? pad : sizeof(spaces) - 1;
+
+		fwrite(spaces, 1, n, fp);
+		pad -= n;
+	}
+	if (right)
+		fputs(v, fp);
+	fputc(' ', fp);
+}
+
+/*
+ * Cells that print as they are point at the raw text; formatted ones (human
+ * units) live in one arena. A 2,000-row table is tens of thousands of cells,
+ * and a copy or a printf per cell was most of a read's cost.
+ */
+#define TEXT_CELL_MAX	24
+
 static void text_table(struct mw_out *o, const char *title, char *const *cols,
 		       size_t ncols, char **const *rows, size_t nrows)
 {
 	size_t *width = xcalloc(ncols, sizeof(*width));
 	bool *numeric = xcalloc(ncols, sizeof(*numeric));
-	/* Each cell formatted once, kept for the print pass. */
+	bool *plain = xcalloc(ncols, sizeof(*plain));
 	size_t ncells = nrows * ncols;
-	char **cells = xcalloc(ncells ? ncells : 1, sizeof(char *));
+	const char **cells = xcalloc(ncells ? ncells : 1, sizeof(char *));
+	char *arena = xcalloc(ncells ? ncells : 1, TEXT_CELL_MAX);
 	char cell[128];
 	size_t r, c;
 
 	for (c = 0; c < ncols; c++) {
+		/* A column without a unit suffix prints its raw text. */
+		mw_format_cell(o->opts, cols[c], "1", cell, sizeof(cell));
+		plain[c] = !strcmp(cell, "1");
 		mw_col_label(cols[c], cell, sizeof(cell));
 		width[c] = strlen(cell);
 		numeric[c] = nrows > 0;
 		for (r = 0; r < nrows; r++) {
-			if (!mw_col_numeric(cols[c], rows[r][c]))
+			const char *raw = rows[r][c];
+			char *slot = arena + (r * ncols + c) * TEXT_CELL_MAX;
+			size_t len;
+
+			if (numeric[c] && !mw_col_numeric(cols[c], raw))
 				numeric[c] = false;
-			mw_format_cell(o->opts, cols[c], rows[r][c], cell,
-				       sizeof(cell));
-			cells[r * ncols + c] = xstrdup(cell);
-			if (strlen(cell) > width[c])
-				width[c] = strlen(cell);
+			if (plain[c]) {
+				cells[r * ncols + c] = raw;
+			} else {
+				mw_format_cell(o->opts, cols[c], raw, cell,
+					       sizeof(cell));
+				if (strlen(cell) < TEXT_CELL_MAX) {
+					memcpy(slot, cell, strlen(cell) + 1);
+					cells[r * ncols + c] = slot;
+				} else {
+					cells[r * ncols + c] = raw;
+				}
+			}
+			len = strlen(cells[r * ncols + c]);
+			if (len > width[c])
+				width[c] = len;
 		}
 	}
 	if (title && *title)
@@ -192,11 +236,9 @@ static void text_table(struct mw_out *o, const char *title, char *const *cols,
 	for (c = 0; c < ncols; c++) {
 		mw_col_label(cols[c], cell, sizeof(cell));
 		if (c + 1 == ncols)
-			fprintf(o->fp, "%s", cell);
-		else if (numeric[c])
-			fprintf(o->fp, "%*s ", (int)width[c], cell);
+			fputs(cell, o->fp);
 		else
-			fprintf(o->fp, "%-*s ", (int)width[c], cell);
+			put_padded(o->fp, cell, width[c], numeric[c]);
 	}
 	fputc('\n', o->fp);
 	for (r = 0; r < nrows; r++) {
@@ -205,18 +247,16 @@ static void text_table(struct mw_out *o, const char *title, char *const *cols,
 
 			if (c + 1 == ncols)
 				fputs(v, o->fp);
-			else if (numeric[c])
-				fprintf(o->fp, "%*s ", (int)width[c], v);
 			else
-				fprintf(o->fp, "%-*s ", (int)width[c], v);
+				put_padded(o->fp, v, width[c], numeric[c]);
 		}
 		fputc('\n', o->fp);
 	}
-	for (r = 0; r < ncells; r++)
-		free(cells[r]);
+	free(arena);
 	free(cells);
 	free(width);
 	free(numeric);
+	free(plain);
 }
 
 static void json_table(struct mw_out *o, const char *title, char *const *cols,
