@@ -9,18 +9,26 @@
 # case: nothing but allocator calls), sort -n on a generated SORT_MB file
 # (coreutils, a real Debian program), and python3 building and dumping a
 # large dict (allocation-heavy interpreter). Each tool runs ROUNDS times per
-# workload; the median wall time (and the peak RSS of that run, from
-# /usr/bin/time -f %M) is printed, with the ratio to the bare run.
-# Figures land in Documentation/performance-leak.md.
+# workload, the tools in turn within a round; the median wall time (and the
+# peak RSS of that run, from /usr/bin/time -f %M) is printed, with the ratio
+# to the bare run.
+# Figures land in Documentation/performance.md.
 set -u
 cd "$(dirname "$0")/../.."
 rounds=${1:-3}
 N=${N:-3000000}
 SORT_MB=${SORT_MB:-20}
-ml=userspace/memwatch-leak
+ml=${MEMWATCH_LEAK:-userspace/memwatch-leak}	# env: test another build
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# userspace/ is shared with another build (userspace/leak/ writes the same
+# names): measure memleak's own copies if those were overwritten
+if [ -z "${MEMWATCH_LEAK:-}" ] && [ -x userspace/memleak/memwatch-leak ] &&
+	! cmp -s userspace/libmemwatch-leak.so userspace/memleak/libmemwatch-leak.so; then
+	echo "# userspace/libmemwatch-leak.so is another build: using userspace/memleak/'s"
+	ml=userspace/memleak/memwatch-leak
+fi
 [ -x /usr/bin/time ] || { echo "need /usr/bin/time: apt-get install -y time" >&2; exit 1; }
 [ -x $ml ] && [ -x tests/memleak/bench_alloc ] || {
 	echo "build first: make -C userspace/memleak && make -C tests/memleak" >&2
@@ -58,28 +66,31 @@ run() {
 
 median() { sort -n | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'; }
 
+tools="bare memwatch-leak"
+command -v valgrind >/dev/null && tools="$tools valgrind"
+command -v heaptrack >/dev/null && tools="$tools heaptrack"
+
 echo "# memwatch-leak benchmark: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), rounds $rounds"
+echo "# tools run in turn within each round, so drift of a shared machine hits all alike"
 printf '%-28s %-14s %9s %8s %10s\n' workload tool wall_s ratio peak_rss_kb
 for w in alloc sort python; do
 	case $w in
 	alloc) cmd=(tests/memleak/bench_alloc "$N"); label="bench_alloc $N" ;;
 	sort) cmd=(sort -n --parallel=1 -S 64M "$tmp/nums"); label="sort -n ${SORT_MB}MB" ;;
-	python) cmd=(python3 -c "$py"); label="python3 dict+json" ;;
+	python) cmd=(/usr/bin/python3 -c "$py"); label="python3.11 dict+json" ;;
 	esac
-	base=
-	for tool in bare memwatch-leak valgrind heaptrack; do
-		command -v "${tool%%-*}" >/dev/null || [ $tool = bare ] || [ $tool = memwatch-leak ] || {
-			printf '%-28s %-14s %9s\n' "$label" $tool "not installed"
-			continue
-		}
-		: >"$tmp/runs"
-		for r in $(seq "$rounds"); do
-			run $tool "${cmd[@]}" >>"$tmp/runs"
+	for tool in $tools; do : >"$tmp/runs.$tool"; done
+	for r in $(seq "$rounds"); do
+		for tool in $tools; do
+			run $tool "${cmd[@]}" >>"$tmp/runs.$tool"
 		done
-		m=$(median <"$tmp/runs")
+	done
+	base=
+	for tool in $tools; do
+		m=$(median <"$tmp/runs.$tool")
 		s=${m% *}
 		[ -z "$base" ] && base=$s
 		printf '%-28s %-14s %9s %8s %10s\n' "$label" $tool "$s" \
-			"$(awk -v a="$s" -v b="$base" 'BEGIN { printf "%.2fx", b > 0 ? a / b : 0 }')" "${m#* }"
+			"$(awk -v a="$s" -v b="$base" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')" "${m#* }"
 	done
 done

@@ -11,7 +11,7 @@
 # 2. Reading every task with 2,000+ processes alive (tests/progs/tasks_hold):
 #    memwatch-read --tasks (text, all rows) against ps -eo pid,rss,vsz and
 #    top -b -n1 (procps), alternating, same run; prints the speed-up.
-# Numbers land in Documentation/performance-tasks.md.
+# Numbers land in Documentation/performance.md.
 rounds=${1:-5}
 P=tests/progs
 MW_N=${MW_N:-1500}	# mmap loop iterations per run

@@ -141,7 +141,7 @@ void human_bytes(unsigned long long bytes, char *buf, size_t len)
 	 * Integer arithmetic giving the text printf("%.1f" / "%.0f") gives
 	 * for bytes / 1024^u (round half to even; identical below 2^53):
 	 * floating-point formatting was most of a 2,000-row table's cost
-	 * under emulation (Documentation/performance-tasks.md).
+	 * under emulation (Documentation/performance.md).
 	 */
 	while (u < 6 && bytes / d >= 1024) {
 		d *= 1024;
