@@ -28,7 +28,6 @@ userspace:
 
 tests-progs: userspace
 	@if [ -f tests/progs/Makefile ]; then $(MAKE) -C tests/progs; fi
-	$(MAKE) -C tests/memleak
 
 install: module userspace
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
@@ -51,7 +50,6 @@ clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C userspace clean
 	@if [ -f tests/progs/Makefile ]; then $(MAKE) -C tests/progs clean; fi
-	$(MAKE) -C tests/memleak clean
 	rm -rf build
 
 .PHONY: all setup-if-needed module userspace tests-progs install run check setup clean

@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Host tests of memwatch-leak (userspace/leak/): the programs in tests/leak/
+# leak known amounts at lines marked /* LEAK:name */; each test checks the
+# reported file:line, bytes and blocks, and compares definitely/indirectly
+# lost bytes with valgrind memcheck run on the same program. Also: exit
+# status pass-through, mismatched frees, fds, fork/exec, periodic and
+# signal reports, suppressions, usage errors.
+# MEMWATCH_LEAK=path overrides the front-end under test.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib.sh
+
+L=tests/leak
+mw=${MEMWATCH_LEAK:-}
+if [ -z "$mw" ]; then
+	# the build directory pairs this front-end with its own library
+	mw=userspace/leak/build/memwatch-leak
+	[ -x "$mw" ] || mw=userspace/memwatch-leak
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if [ ! -x "$mw" ] || [ ! -x $L/leak_temp ]; then
+	t_skip "memwatch-leak" "not built (make -C userspace/leak)"
+	t_done
+fi
+t_diag "testing $mw"
+have_vg=0
+command -v valgrind >/dev/null && have_vg=1
+
+# line_of FILE MARKER: the line carrying /* LEAK:MARKER */ (or // LEAK:MARKER)
+line_of() {
+	grep -n "LEAK:$2\b" "$1" | head -1 | cut -d: -f1
+}
+
+# q JSONFILE EXPR: evaluates EXPR over the reports (python); helpers:
+#   main        the exit report of the traced process (it has exit_status)
+#   docs        every report, in order
+#   at(doc, kind, file, line)  bytes of records of KIND whose first frame is file:line
+#   nat(...)    their block count
+cat >"$tmp/q.py" <<'PY'
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith('{')]
+exits = [d for d in docs if d['kind'] == 'exit']
+main = next((d for d in exits if 'exit_status' in d or 'signal' in d), None)
+def recs(doc, kind, file, line):
+    return [l for l in doc['leaks'] if l['kind'] == kind and l['stack']
+            and (l['stack'][0]['file'] or '').endswith('/' + file) and l['stack'][0]['line'] == line]
+def at(doc, kind, file, line):
+    return sum(r['bytes'] for r in recs(doc, kind, file, line))
+def nat(doc, kind, file, line):
+    return sum(r['blocks'] for r in recs(doc, kind, file, line))
+def S(doc, kind):
+    return doc['summary'][kind]['bytes']
+try:
+    print(eval(sys.argv[2]))
+except Exception as e:
+    print('error: %r' % e)
+PY
+q() {
+	python3 "$tmp/q.py" "$1" "$2"
+}
+
+# run NAME [memwatch-leak options] -- PROGRAM ARGS: JSON in $tmp/NAME.json,
+# the program's stdout in $tmp/NAME.out, status in $rc
+run() {
+	local name=$1
+	shift
+	local opts=()
+	while [ "$1" != "--" ]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	rm -f "$tmp/$name.json"
+	"$mw" --json -o "$tmp/$name.json" "${opts[@]}" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	rc=$?
+	[ -f "$tmp/$name.json" ] || : >"$tmp/$name.json"
+}
+
+# vg PROGRAM ARGS: "DEFINITE INDIRECT MISMATCHES" bytes per valgrind memcheck
+vg() {
+	valgrind --leak-check=full "$@" 2>&1 >/dev/null | tr -d , | awk '
+		/definitely lost:/ { d = $4 } /indirectly lost:/ { i = $4 }
+		/Mismatched free/ { m++ } END { print d + 0, i + 0, m + 0 }'
+}
+
+# compare_vg NAME PROGRAM ARGS: our summary against valgrind's
+compare_vg() {
+	local name=$1
+	shift
+	if [ $have_vg = 0 ]; then
+		t_skip "$name: definitely/indirectly lost as valgrind" "valgrind not installed"
+		return
+	fi
+	local ours theirs
+	ours=$(q "$tmp/$name.json" "'%d %d %d' % (S(main,'definitely_lost'), S(main,'indirectly_lost'), main['summary']['mismatches'])")
+	theirs=$(vg "$@")
+	t_eq "$ours" "$theirs" "$name: definitely/indirectly lost bytes and mismatches as valgrind ($theirs)"
+}
+
+# --- usage -------------------------------------------------------------
+"$mw" --no-such-flag >"$tmp/o" 2>"$tmp/e"
+t_eq "$?" 2 "bad flag exits 2"
+grep -q "unknown option '--no-such-flag'" "$tmp/e" && grep -q '^Usage:' "$tmp/e" && [ ! -s "$tmp/o" ]
+t_check $? "bad flag: named, usage on stderr, nothing on stdout"
+"$mw" --help >"$tmp/o" 2>"$tmp/e"
+t_eq "$?" 0 "--help exits 0"
+grep -q '^Examples:' "$tmp/o"
+t_check $? "--help prints usage with examples on stdout"
+for bad in "--depth 0" "--depth 65" "--interval x" "--signal NOPE" "--error-exitcode 0"; do
+	# shellcheck disable=SC2086
+	"$mw" $bad true >/dev/null 2>&1
+	t_eq "$?" 2 "bad value '$bad' is a usage error"
+done
+"$mw" >/dev/null 2>&1
+t_eq "$?" 2 "no program is a usage error"
+"$mw" "$tmp/no-such-program" >"$tmp/o" 2>"$tmp/e"
+t_eq "$?:$(grep -c "cannot run .*no-such-program.*No such file" "$tmp/e"):$(grep -c "LEAK SUMMARY\|no report" "$tmp/e")" "127:1:0" \
+	"a missing program: exit 127, one message, no report"
+
+# --- leak kind 1: temporary workspace ----------------------------------
+ln=$(line_of $L/leak_temp.c temp)
+run temp -- $L/leak_temp
+t_eq "$rc" 0 "leak_temp: exit status 0 passes through"
+t_eq "$(q "$tmp/temp.json" "at(main,'definitely_lost','leak_temp.c',$ln), nat(main,'definitely_lost','leak_temp.c',$ln)")" \
+	"(1000, 1)" "leak_temp: 1000 bytes in 1 block definitely lost at leak_temp.c:$ln"
+t_eq "$(q "$tmp/temp.json" "[f['function'] for f in recs(main,'definitely_lost','leak_temp.c',$ln)[0]['stack'][:2]]")" \
+	"['checksum', 'main']" "leak_temp: stack names checksum, then main"
+compare_vg temp $L/leak_temp
+
+# text report: on stderr, never on stdout
+"$mw" $L/leak_temp >"$tmp/o" 2>"$tmp/e"
+grep -q "^1000 bytes in 1 block definitely lost, allocated by malloc" "$tmp/e" &&
+	grep -q "at checksum (.*leak_temp.c:$ln)" "$tmp/e" && grep -q "LEAK SUMMARY" "$tmp/e" && [ ! -s "$tmp/o" ]
+t_check $? "text report on stderr names checksum (leak_temp.c:$ln), stdout untouched"
+
+# --- leak kind 2: data member --------------------------------------------
+ln=$(line_of $L/leak_member.cpp member)
+run member -- $L/leak_member
+t_eq "$(q "$tmp/member.json" "at(main,'definitely_lost','leak_member.cpp',$ln), nat(main,'definitely_lost','leak_member.cpp',$ln)")" \
+	"(400, 2)" "leak_member: 2 x 200 bytes definitely lost at leak_member.cpp:$ln"
+t_eq "$(q "$tmp/member.json" "recs(main,'definitely_lost','leak_member.cpp',$ln)[0]['allocator']")" \
+	"operator new[]" "leak_member: allocated by operator new[]"
+compare_vg member $L/leak_member
+
+# --- leak kind 3: static data member --------------------------------------
+ln=$(line_of $L/leak_static.cpp static)
+run static --show-reachable -- $L/leak_static
+t_eq "$(q "$tmp/static.json" "at(main,'definitely_lost','leak_static.cpp',$ln), nat(main,'definitely_lost','leak_static.cpp',$ln), at(main,'still_reachable','leak_static.cpp',$ln)")" \
+	"(800, 4, 200)" "leak_static: 4 x 200 bytes lost, the last 200 still reachable, at leak_static.cpp:$ln"
+compare_vg static $L/leak_static
+
+# --- leak kind 4: global reassigned ---------------------------------------
+ln=$(line_of $L/leak_global.c global)
+run global -- $L/leak_global
+t_eq "$(q "$tmp/global.json" "at(main,'definitely_lost','leak_global.c',$ln), nat(main,'definitely_lost','leak_global.c',$ln), S(main,'still_reachable') >= 300")" \
+	"(1200, 4, True)" "leak_global: 4 x 300 bytes lost at leak_global.c:$ln, the last one reachable"
+t_eq "$(q "$tmp/global.json" "len([l for l in main['leaks'] if l['kind'] == 'still_reachable'])")" 0 \
+	"still reachable blocks are not listed without --show-reachable"
+compare_vg global $L/leak_global
+
+# --- leak kind 5 and cousins: mismatched deallocation ---------------------
+s=$L/mismatch.cpp
+run mismatch -- $L/mismatch
+expect="[('operator new[]', 'operator delete', $(line_of $s newarray), $(line_of $s delete1)), ('malloc', 'operator delete', $(line_of $s malloc), $(line_of $s delete2)), ('operator new', 'free', $(line_of $s new), $(line_of $s free))]"
+t_eq "$(q "$tmp/mismatch.json" "sorted([(m['allocated_by'], m['freed_by'], m['alloc_stack'][0]['line'], m['free_stack'][0]['line']) for m in main['mismatches']], key=lambda t: t[2])")" \
+	"$expect" "mismatch: new[]/delete, malloc/delete, new/free with both stacks' lines"
+t_eq "$(q "$tmp/mismatch.json" "S(main,'definitely_lost')")" 0 "mismatch: nothing lost"
+compare_vg mismatch $L/mismatch
+
+# --- realloc chain ---------------------------------------------------------
+ln=$(line_of $L/realloc_chain.c realloc)
+run realloc -- $L/realloc_chain
+t_eq "$(q "$tmp/realloc.json" "at(main,'definitely_lost','realloc_chain.c',$ln), recs(main,'definitely_lost','realloc_chain.c',$ln)[0]['allocator']")" \
+	"(4096, 'realloc')" "realloc_chain: the last realloc's 4096 bytes lost at realloc_chain.c:$ln"
+compare_vg realloc $L/realloc_chain
+
+# --- indirect leaks --------------------------------------------------------
+l1=$(line_of $L/cliques.c list)
+l2=$(line_of $L/cliques.c cycle)
+run cliques --show-reachable -- $L/cliques
+t_eq "$(q "$tmp/cliques.json" "S(main,'definitely_lost'), S(main,'indirectly_lost'), at(main,'still_reachable','cliques.c',$l1)")" \
+	"(96, 240, 144)" "cliques: lost list head + cycle leader 96, indirect 240, global's list 144 reachable"
+t_eq "$(q "$tmp/cliques.json" "nat(main,'indirectly_lost','cliques.c',$l1), nat(main,'definitely_lost','cliques.c',$l2), nat(main,'indirectly_lost','cliques.c',$l2)")" \
+	"(4, 1, 1)" "cliques: 4 list nodes indirect, the cycle split 1 definite / 1 indirect"
+compare_vg cliques $L/cliques
+
+# --- a leak in a thread ---------------------------------------------------
+ln=$(line_of $L/thread_leak.c thread)
+run thread -- $L/thread_leak
+t_eq "$(q "$tmp/thread.json" "at(main,'definitely_lost','thread_leak.c',$ln), nat(main,'definitely_lost','thread_leak.c',$ln), recs(main,'definitely_lost','thread_leak.c',$ln)[0]['stack'][0]['function']")" \
+	"(1024, 2, 'worker')" "thread_leak: 2 x 512 bytes lost in worker at thread_leak.c:$ln"
+compare_vg thread $L/thread_leak
+
+# --- a leak inside a shared library -------------------------------------
+ln=$(line_of $L/leakshlib.c shlib)
+run shlib -- $L/shlib_user
+t_eq "$(q "$tmp/shlib.json" "at(main,'definitely_lost','leakshlib.c',$ln), recs(main,'definitely_lost','leakshlib.c',$ln)[0]['stack'][0]['module'].endswith('/libleakshlib.so')")" \
+	"(512, True)" "shlib: 2 x 256 bytes lost in libleakshlib.so at leakshlib.c:$ln"
+compare_vg shlib $L/shlib_user
+
+# --- allocation before main -------------------------------------------------
+ln=$(line_of $L/startup_leak.c startup)
+run startup -- $L/startup_leak
+t_eq "$(q "$tmp/startup.json" "at(main,'definitely_lost','startup_leak.c',$ln)")" 123 \
+	"startup_leak: 123 bytes from a constructor lost at startup_leak.c:$ln"
+compare_vg startup $L/startup_leak
+
+# --- C++ operator variants -------------------------------------------------
+s=cxx_variants.cpp
+run variants -- $L/cxx_variants
+t_eq "$(q "$tmp/variants.json" "at(main,'definitely_lost','$s',$(line_of $L/$s aligned)), at(main,'definitely_lost','$s',$(line_of $L/$s nothrow)), main['summary']['mismatches']")" \
+	"(128, 40, 0)" "cxx_variants: aligned new 128 and nothrow new[] 40 lost, every other pair matched"
+compare_vg variants $L/cxx_variants
+
+# --- clean programs ---------------------------------------------------------
+for p in clean_c clean_cxx; do
+	run $p -- $L/$p
+	t_eq "$rc $(q "$tmp/$p.json" "S(main,'definitely_lost'), S(main,'indirectly_lost'), S(main,'possibly_lost')")" \
+		"0 (0, 0, 0)" "$p: exits 0, nothing lost"
+	$L/$p >"$tmp/bare.out" 2>/dev/null
+	cmp -s "$tmp/bare.out" "$tmp/$p.out"
+	t_check $? "$p: the program's stdout is the same as without memwatch-leak"
+	compare_vg $p $L/$p
+done
+
+# --- a real program: perl leaks at exit (no PERL_DESTRUCT_LEVEL) ----------
+if command -v perl >/dev/null; then
+	run perl -- perl -e 'my %h = map { $_ => [$_] } 1 .. 100; print scalar(keys %h), "\n"'
+	t_eq "$rc $(cat "$tmp/perl.out")" "0 100" "perl: runs unchanged under memwatch-leak"
+	compare_vg perl perl -e 'my %h = map { $_ => [$_] } 1 .. 100; print scalar(keys %h), "\n"'
+else
+	t_skip "perl: definitely/indirectly lost as valgrind" "perl not installed"
+fi
+
+# --- exit status and signals ------------------------------------------------
+"$mw" sh -c 'exit 7' 2>"$tmp/e"
+t_eq "$?" 7 "exit status 7 passes through (and sh's _exit is reported)"
+grep -q "LEAK SUMMARY" "$tmp/e"
+t_check $? "a process leaving by _exit() still gets a report"
+# (bash's own "Aborted" notice goes to /dev/null)
+{ "$mw" $L/exit_signal 2>"$tmp/e"; } 2>/dev/null
+t_eq "$?" 134 "a program killed by SIGABRT: memwatch-leak dies the same way (134)"
+grep -q "no report: killed by signal 6" "$tmp/e"
+t_check $? "killed by a signal: says why there is no report"
+"$mw" --error-exitcode 99 $L/leak_temp 2>/dev/null
+t_eq "$?" 99 "--error-exitcode 99 when something leaked"
+"$mw" --error-exitcode 99 $L/clean_c >/dev/null 2>&1
+t_eq "$?" 0 "--error-exitcode: a clean program keeps its status"
+"$mw" -o "$tmp/rep.%p.txt" $L/leak_temp
+ls "$tmp"/rep.[0-9]*.txt >/dev/null 2>&1 && grep -q "1000 bytes in 1 block definitely lost" "$tmp"/rep.[0-9]*.txt
+t_check $? "--output with %p writes the report to a file named by pid"
+
+# --- file descriptors ---------------------------------------------------------
+run fds --fds -- $L/fd_leak
+t_eq "$(q "$tmp/fds.json" "sorted((f['opened_by'], f['stack'][0]['line']) for f in main['fds'])")" \
+	"[('open', $(line_of $L/fd_leak.c open)), ('pipe', $(line_of $L/fd_leak.c pipe))]" \
+	"fd_leak: the open() and one pipe() end are reported with their lines; closed ones are not"
+t_eq "$(q "$tmp/fds.json" "all(f['fd'] > 2 for f in main['fds']), S(main,'definitely_lost')")" "(True, 0)" \
+	"fd_leak: no fd 0-2, no memory lost"
+run nofds -- $L/fd_leak
+t_eq "$(q "$tmp/nofds.json" "len(main['fds'])")" 0 "without --fds no descriptor is reported"
+
+# --- fork and exec ------------------------------------------------------------
+ln=$(line_of $L/fork_leak.c fork)
+run fork -- $L/fork_leak
+t_eq "$(q "$tmp/fork.json" "len(docs), at(main,'definitely_lost','fork_leak.c',$ln)")" "(1, 33)" \
+	"fork: without --follow-fork only the parent reports (33 bytes)"
+run forkf --follow-fork -- $L/fork_leak
+t_eq "$(q "$tmp/forkf.json" "sorted(at(d,'definitely_lost','fork_leak.c',$ln) for d in docs), [d['ppid'] == main['pid'] for d in docs if d is not main]")" \
+	"([33, 77], [True])" "fork: with --follow-fork the child reports its own 77 bytes"
+ln=$(line_of $L/leak_temp.c temp)
+run exec -- sh -c "$L/leak_temp; echo \"[\$LD_PRELOAD]\""
+t_eq "$(q "$tmp/exec.json" "len(docs), S(docs[0],'definitely_lost')") $(cat "$tmp/exec.out")" "(1, 0) []" \
+	"exec: without --follow-exec the exec'd program is untraced and LD_PRELOAD is gone"
+run execf --follow-exec -- sh -c "$L/leak_temp; true"
+t_eq "$(q "$tmp/execf.json" "sorted(at(d,'definitely_lost','leak_temp.c',$ln) for d in docs)")" "[0, 1000]" \
+	"exec: with --follow-exec the exec'd program reports its 1000 bytes"
+
+# --- periodic and signal reports ---------------------------------------------
+ln=$(line_of $L/slow_grow.c grow)
+run interval --interval 1 -- $L/slow_grow 25
+res=$(q "$tmp/interval.json" "(lambda p: (len(p) >= 2, all(at(d,'outstanding','slow_grow.c',$ln) > 0 for d in p), all(b['growth'] > 0 for d in p[1:] for b in d['leaks']), [at(d,'outstanding','slow_grow.c',$ln) for d in p] == sorted(at(d,'outstanding','slow_grow.c',$ln) for d in p)))([d for d in docs if d['kind'] == 'interval'])")
+t_eq "$res" "(True, True, True, True)" "--interval 1: 2+ reports of slow_grow.c:$ln, growing, with growth since the last"
+t_eq "$(q "$tmp/interval.json" "at(main,'definitely_lost','slow_grow.c',$ln), S(main,'still_reachable') >= 25000")" "(0, True)" \
+	"--interval: the exit report still classifies (25 blocks reachable, none lost)"
+
+rm -f "$tmp/sig.json"
+"$mw" --json -o "$tmp/sig.json" --signal USR2 $L/slow_grow 20 >/dev/null 2>&1 &
+front=$!
+child=
+for _ in $(seq 50); do
+	child=$(pgrep -P $front | head -1)
+	[ -n "$child" ] && break
+	sleep 0.1
+done
+sleep 1
+[ -n "$child" ] && kill -USR2 "$child"
+wait $front
+t_eq "$(q "$tmp/sig.json" "[d['kind'] for d in docs if d['kind'] != 'exit'], all(at(d,'outstanding','slow_grow.c',$ln) > 0 for d in docs if d['kind'] == 'signal')")" \
+	"(['signal'], True)" "--signal USR2: one report of the outstanding blocks when signalled"
+
+# --- suppressions ---------------------------------------------------------------
+cat >"$tmp/leak.supp" <<'SUPP'
+# a comment
+{
+   temp-workspace
+   Memcheck:Leak
+   match-leak-kinds: definite
+   fun:malloc
+   fun:checksum
+   ...
+}
+{
+   not-a-leak
+   Memcheck:Cond
+   fun:main
+}
+SUPP
+run supp --suppressions "$tmp/leak.supp" -- $L/leak_temp
+t_eq "$(q "$tmp/supp.json" "S(main,'definitely_lost'), S(main,'suppressed'), len(main['leaks'])")" "(0, 1000, 0)" \
+	"suppressions: fun:malloc fun:checksum ... hides the 1000 bytes"
+if [ $have_vg = 1 ]; then
+	valgrind --leak-check=full --suppressions="$tmp/leak.supp" $L/leak_temp 2>&1 | tr -d , | grep -q "suppressed: 1000 bytes in 1 blocks"
+	t_check $? "suppressions: valgrind reads the same file the same way"
+else
+	t_skip "suppressions: valgrind reads the same file" "valgrind not installed"
+fi
+"$mw" --suppressions /nonexistent true >/dev/null 2>&1
+t_eq "$?" 2 "a missing suppression file is an error"
+
+t_done

@@ -1,0 +1,157 @@
+/*
+ * lib.h - internals of libmemwatch-leak.so (the LD_PRELOAD half).
+ *
+ * Notes on locking:
+ *  - live blocks: 128 stripes, each a spinlock over its own chained hash
+ *    (table.c). A hook takes exactly one stripe lock. The exit report and
+ *    fork take all of them, in index order.
+ *  - stacks: lookups are lock-free (entries are published with a release
+ *    store of their hash); inserts take stack_lock (stack.c).
+ *  - misc_lock: mismatch records and the thread registry; never held
+ *    together with a stripe lock.
+ * No lock is held while calling into the real allocator, so the allocator's
+ * own locks never nest inside ours.
+ *
+ * Recursion: every hook sets the thread's mwl_busy flag; an allocation made
+ * while it is set (by libgcc's unwinder, by pthread_getattr_np, by the
+ * report) goes straight to the real function, untracked.
+ */
+#ifndef MWL_LIB_H
+#define MWL_LIB_H
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sys/types.h>
+#include "mwl.h"
+
+#define MWL_TLS __thread __attribute__((tls_model("initial-exec")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define MWL_EXPORT __attribute__((visibility("default")))
+
+enum mwl_state { ST_UNINIT, ST_RESOLVING, ST_READY, ST_DONE };
+
+struct mwl_real {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+	/* C++ allocators, only to let them throw bad_alloc / run new_handler */
+	void *(*op_new)(size_t);
+	void *(*op_new_array)(size_t);
+	void *(*op_new_al)(size_t, size_t);
+	void *(*op_new_array_al)(size_t, size_t);
+};
+
+struct mwl_config {
+	int enabled;		/* dump dir given: trace */
+	char dump_dir[256];
+	int depth;
+	int follow_fork, follow_exec, fds;
+	unsigned interval, min_age;
+	int signal;
+};
+
+extern struct mwl_real mwl_real;
+extern struct mwl_config mwl_cfg;
+extern _Atomic int mwl_state;
+extern MWL_TLS int mwl_busy;
+extern _Atomic uint32_t mwl_now;	/* seconds since start, coarse */
+
+void mwl_init(void);
+int mwl_tracking(void);	/* ready, enabled, not busy */
+
+/* internal memory: never from malloc, never scanned as a root */
+void *mwl_arena_alloc(size_t n);
+void *mwl_scratch_alloc(size_t n);
+void mwl_scratch_reset(void);
+int mwl_is_internal(uintptr_t lo, uintptr_t hi);
+
+/* stack.c */
+void mwl_stack_init(void);
+uint32_t mwl_stack_capture(void);
+int mwl_stack_get(uint32_t id, const uintptr_t **ips);
+void mwl_stack_lock(void);
+void mwl_stack_unlock(void);
+extern uintptr_t mwl_self_text_lo, mwl_self_text_hi;
+
+/* table.c */
+struct mwl_blk {
+	uintptr_t addr;
+	size_t size;
+	uint32_t stack;
+	uint8_t fn;
+	uint8_t mark;
+	uint16_t pad;
+	uint32_t birth;
+};
+void mwl_table_init(void);
+int mwl_table_insert(uintptr_t addr, size_t size, uint32_t stack, int fn);
+int mwl_table_remove(uintptr_t addr, struct mwl_blk *out);
+void mwl_table_lock_all(void);
+void mwl_table_unlock_all(void);
+/* calls fn for each block; caller holds all locks or one at a time (locked=0) */
+void mwl_table_walk(int locked, void (*fn)(struct mwl_blk *, void *), void *arg);
+size_t mwl_table_count(void);
+
+/* hooks.c */
+void mwl_note_mismatch(const struct mwl_blk *b, int free_fn, uint32_t free_stack);
+struct mwl_mismatch {
+	uint32_t alloc_stack, free_stack;
+	uint8_t alloc_fn, free_fn;
+	uint64_t count, bytes;
+};
+struct mwl_mismatch *mwl_mismatches(size_t *n);
+void mwl_misc_lock(void);
+void mwl_misc_unlock(void);
+
+/* threads.c */
+void mwl_thread_note_main(void);
+void mwl_threads_after_fork_child(void);
+void mwl_thread_exclude_self(void);
+typedef int (*mwl_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+mwl_create_fn mwl_real_pthread_create(void);
+/* calls fn for each stack region: live=1 to scan, live=0 to skip */
+void mwl_threads_walk(void (*fn)(uintptr_t lo, uintptr_t hi, int live, int self, uintptr_t tcb, void *), void *arg);
+
+/* fds.c */
+void mwl_fd_init(void);
+void mwl_fd_walk(void (*fn)(int fd, uint32_t stack, const char *what, void *), void *arg);
+
+/* scan.c: classifies every live block; returns sorted array in scratch */
+struct mwl_class_blk {
+	struct mwl_blk *b;
+	uint8_t cls;
+};
+struct mwl_class_blk *mwl_scan(uintptr_t stack_from, size_t *n);
+char *mwl_read_maps(size_t *len);
+
+/* dump.c */
+void mwl_report_exit(uintptr_t sp);
+void mwl_reporter_start(void);
+void mwl_reporter_after_fork_child(void);
+
+/* out.c: formatted writes through a static buffer, no malloc */
+struct mwl_out {
+	int fd;
+	size_t len;
+	char buf[16384];
+};
+void mwl_out_mem(struct mwl_out *o, const char *s, size_t n);
+void mwl_out_str(struct mwl_out *o, const char *s);
+void mwl_out_u64(struct mwl_out *o, uint64_t v);
+void mwl_out_hex(struct mwl_out *o, uint64_t v);
+void mwl_out_ch(struct mwl_out *o, char c);
+void mwl_out_flush(struct mwl_out *o);
+void mwl_log(const char *msg1, const char *msg2);	/* to stderr */
+
+#endif
