@@ -9,6 +9,7 @@ MW=/proc/memwatch
 DBG=/sys/kernel/debug/extfrag
 TR=/sys/kernel/tracing
 PROG=/mw/tests/progs/frag_frag
+SNAP=/mw/tests/progs/quiet_snap
 tmp=/tmp/frag-test.$$
 mkdir -p "$tmp"
 wpid=""
@@ -59,18 +60,19 @@ t_eq "$nr_orders" "$b_orders" "nr_orders ($nr_orders) is buddyinfo's column coun
 t_eq "$(awk '/^pageblock_order / { print $2 }' $MW/frag)" \
 	"$(awk '/^Page block order:/ { print $4 }' /proc/pagetypeinfo)" "pageblock_order matches pagetypeinfo"
 
-# Kernel files, normalized to "node zone v0 v1 ...".
+# Kernel files (as quiet_snap saved them in DIR), normalized to
+# "node zone v0 v1 ...".
 kern_read() { # DIR
 	awk '{ gsub(",", ""); l = $2 " " $4; for (i = 5; i <= NF; i++) l = l " " $i; print l }' \
-		/proc/buddyinfo >"$1/buddy"
+		"$1/buddyinfo" >"$1/buddy"
 	awk '{ gsub(",", ""); gsub(">", "") } $5 == "type" {
 		l = $2 " " $4 " " tolower($6); for (i = 7; i <= NF; i++) l = l " " $i; print l }' \
-		/proc/pagetypeinfo >"$1/types"
-	if [ -r $DBG/unusable_index ]; then
+		"$1/pagetypeinfo" >"$1/types"
+	if [ -f "$1/unusable_index" ]; then
 		awk '{ gsub(",", ""); l = $2 " " $4; for (i = 5; i <= NF; i++) l = l " " $i; print l }' \
-			$DBG/unusable_index >"$1/unusable"
+			"$1/unusable_index" >"$1/unusable"
 		awk '{ gsub(",", ""); l = $2 " " $4; for (i = 5; i <= NF; i++) l = l " " $i; print l }' \
-			$DBG/extfrag_index >"$1/extfrag"
+			"$1/extfrag_index" >"$1/extfrag"
 	else
 		: >"$1/unusable"
 		: >"$1/extfrag"
@@ -102,33 +104,26 @@ mod_split() { # FRAGFILE DIR
 	}' "$1"
 }
 
-# Reads kernel, module, kernel until both kernel reads agree (nothing moved
-# meanwhile, so the module read saw the same state); up to 40 tries.
+# The kernel's files and the module's frag read back to back, until the
+# kernel files read before and after the module's agree (nothing moved
+# meanwhile, so the module saw the same state); up to 50 tries.
 quiet_snapshot() { # TAG
-	mkdir -p "$tmp/$1/k1" "$tmp/$1/k2" "$tmp/$1/m"
-	_i=0
-	while [ $_i -lt 40 ]; do
-		kern_read "$tmp/$1/k1"
-		cat $MW/frag >"$tmp/$1/frag"
-		kern_read "$tmp/$1/k2"
-		cat "$tmp/$1/k1"/* >"$tmp/$1/k1.all"
-		cat "$tmp/$1/k2"/* >"$tmp/$1/k2.all"
-		if cmp -s "$tmp/$1/k1.all" "$tmp/$1/k2.all"; then
-			mod_split "$tmp/$1/frag" "$tmp/$1/m"
-			t_diag "$1: quiet snapshot after $((_i + 1)) tries"
-			return 0
-		fi
-		_i=$((_i + 1))
-		sleep 1
-	done
-	mod_split "$tmp/$1/frag" "$tmp/$1/m"
-	return 1
+	mkdir -p "$tmp/$1/k" "$tmp/$1/m"
+	_kf="/proc/buddyinfo /proc/pagetypeinfo"
+	[ -r $DBG/unusable_index ] && _kf="$_kf $DBG/unusable_index $DBG/extfrag_index"
+	# shellcheck disable=SC2086
+	_out=$($SNAP 50 "$tmp/$1/k" $_kf -- $MW/frag $MW/status)
+	_rc=$?
+	t_diag "$1: $_out"
+	kern_read "$tmp/$1/k"
+	mod_split "$tmp/$1/k/frag" "$tmp/$1/m"
+	return $_rc
 }
 
 compare_all() { # TAG
 	quiet_snapshot "$1"
 	t_check $? "$1: found a quiet moment (kernel files unchanged around the module read)"
-	k=$tmp/$1/k1 m=$tmp/$1/m
+	k=$tmp/$1/k m=$tmp/$1/m
 	t_eq "$(cat $m/buddy)" "$(cat $k/buddy)" "$1: free blocks per order per zone = /proc/buddyinfo"
 	missing=$(grep -Fvx -f $m/types $k/types)
 	t_check $([ -z "$missing" ]; echo $?) "$1: free blocks per migrate type = /proc/pagetypeinfo" \
@@ -242,15 +237,15 @@ memwatch-read --frag --interval 1 --count 2 --csv >"$tmp/r2.csv" 2>/dev/null
 t_eq "$(head -n 1 "$tmp/r2.csv" | cut -d, -f1-3)" "time,node,zone" "--interval CSV leads with time"
 t_eq "$(awk 'NR > 1' "$tmp/r2.csv" | wc -l)" "$((2 * nz * nr_orders))" "--interval 1 --count 2 gives two samples"
 
-# Reader with and without the module at a quiet moment: same buddy figures.
-i=0
-while [ $i -lt 10 ]; do
-	memwatch-read --frag --csv | cut -d, -f1-8 >"$tmp/a.csv"
-	memwatch-read --frag --csv --no-module 2>/dev/null | cut -d, -f1-8 >"$tmp/b.csv"
-	memwatch-read --frag --csv | cut -d, -f1-8 >"$tmp/c.csv"
-	cmp -s "$tmp/a.csv" "$tmp/c.csv" && break
-	i=$((i + 1))
-done
+# Reader with and without the module on one quiet snapshot: same buddy
+# figures, the module's from frag, the reader's own from buddyinfo.
+quiet_snapshot reader >/dev/null
+t_check $? "reader: found a quiet moment"
+snapdir=$tmp/reader/k
+MEMWATCH_ROOT=$snapdir MEMWATCH_PROCFS=$snapdir memwatch-read --frag --csv | cut -d, -f1-8 >"$tmp/a.csv"
+MEMWATCH_ROOT=$snapdir MEMWATCH_PROCFS=$snapdir memwatch-read --frag --csv --no-module 2>/dev/null |
+	cut -d, -f1-8 >"$tmp/b.csv"
+t_check $([ -s "$tmp/a.csv" ]; echo $?) "reader's view of the snapshot is not empty"
 t_eq "$(cat "$tmp/b.csv")" "$(cat "$tmp/a.csv")" "--no-module (buddyinfo) = module, blocks and both indices"
 memwatch-read --frag --csv --no-module 2>/dev/null | awk -F, 'NR > 1 { print $11 }' | sort -u >"$tmp/recl"
 t_check $([ "$(grep -c -- - "$tmp/recl")" = 0 ]; echo $?) "--no-module as root fills per-type columns from pagetypeinfo"
