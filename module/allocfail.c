@@ -2,21 +2,26 @@
 /*
  * allocfail.c - /proc/memwatch/allocfail: every page allocation failure.
  *
- * Probe point: a kretprobe on __alloc_pages (__alloc_pages_noprof on 6.10+),
- * the one entry every page allocation goes through (alloc_pages, folio
- * allocations, the page cache, slab refills, vmalloc's pages). Its entry
- * handler saves the arguments (gfp, order, preferred node); its return
- * handler sees NULL for a failure. Why not the kernel's own probe points:
- *   - kmem:mm_page_alloc fires with page == NULL only at the end of
- *     __alloc_pages: it misses the early returns (order too large,
- *     fault injection in prepare_alloc_pages) and does not carry the
- *     preferred node;
- *   - warn_alloc() prints nothing for __GFP_NOWARN and is rate limited.
- * The return handler is O(1): it resolves the preferred zone (the first
+ * Probe points, chosen by the allocfail_probe parameter:
+ *   - "tracepoint" (the default): kmem:mm_page_alloc, which __alloc_pages
+ *     fires at its end with page == NULL when it failed. A successful
+ *     allocation costs one test of the page pointer.
+ *   - "kretprobe": a kretprobe on __alloc_pages (__alloc_pages_noprof on
+ *     6.10+), the one entry every page allocation goes through. Its entry
+ *     handler saves the arguments (gfp, order, preferred node); its return
+ *     handler sees NULL for a failure. It also sees the early returns the
+ *     tracepoint misses (order too large, fault injection in
+ *     prepare_alloc_pages) and the caller's preferred node, where the
+ *     tracepoint mode takes the allocating CPU's node. The price: every
+ *     allocation goes through the kretprobe trampoline, measurably slower
+ *     (Documentation/performance.md).
+ * warn_alloc() is no probe point: it prints nothing for __GFP_NOWARN and is
+ * rate limited.
+ * The handlers are O(1): they resolve the preferred zone (the first
  * zone of the node's zonelist allowed by gfp_zone(), as prepare_alloc_pages
- * does, ignoring any nodemask), reads that zone's free pages, watermarks and
- * present pages, and appends to a ring of the last allocfail_ring_size
- * failures. A successful allocation costs the kretprobe round trip only.
+ * does, ignoring any nodemask), read that zone's free pages, watermarks and
+ * present pages, and append to a ring of the last allocfail_ring_size
+ * failures.
  *
  * Notes on locking
  * ----------------
@@ -32,6 +37,7 @@
 #include <linux/nodemask.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/string.h>
 #include <linux/slab.h>
 #include <linux/vmstat.h>
 
@@ -42,6 +48,11 @@
 static unsigned int allocfail_ring_size = 64;
 module_param(allocfail_ring_size, uint, 0444);
 MODULE_PARM_DESC(allocfail_ring_size, "allocation failures kept (default 64, 1..4096)");
+
+static char *allocfail_probe = "tracepoint";
+module_param(allocfail_probe, charp, 0444);
+MODULE_PARM_DESC(allocfail_probe,
+		 "tracepoint (default, cheap) or kretprobe (also failures before kmem:mm_page_alloc, and the preferred node)");
 
 /* Enough concurrent __alloc_pages calls, many asleep in reclaim. */
 #define ALLOCFAIL_MAXACTIVE	512
@@ -143,18 +154,13 @@ static int allocfail_entry_handler(struct kretprobe_instance *ri,
 	return 0;
 }
 
-static int allocfail_ret_handler(struct kretprobe_instance *ri,
-				 struct pt_regs *regs)
+static void allocfail_record(gfp_t gfp, unsigned int order, int nid)
 {
-	const struct allocfail_args *a = (const struct allocfail_args *)ri->data;
 	struct allocfail_entry e = {
-		.gfp = a->gfp, .order = a->order, .nid = a->nid, .zid = -1,
+		.gfp = gfp, .order = order, .nid = nid, .zid = -1,
 	};
 	struct zone *zone;
 	unsigned long flags;
-
-	if (regs_return_value(regs))
-		return 0;
 
 	e.time_ns = ktime_get_ns();
 	atomic64_inc(&allocfail_total);
@@ -200,16 +206,47 @@ static int allocfail_ret_handler(struct kretprobe_instance *ri,
 	if (allocfail_ring_len < allocfail_ring_size)
 		allocfail_ring_len++;
 	raw_spin_unlock_irqrestore(&allocfail_lock, flags);
+}
+
+static int allocfail_ret_handler(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	const struct allocfail_args *a = (const struct allocfail_args *)ri->data;
+
+	if (!regs_return_value(regs))
+		allocfail_record(a->gfp, a->order, a->nid);
 	return 0;
 }
 
+static void allocfail_probe_page_alloc(void *data, struct page *page,
+				       unsigned int order, gfp_t gfp_flags,
+				       int migratetype)
+{
+	if (likely(page))
+		return;
+	/* No preferred node here: the allocating CPU's is the default one. */
+	allocfail_record(gfp_flags, order, numa_mem_id());
+}
+
+enum { AF_PROBE_TRACEPOINT, AF_PROBE_KRETPROBE };
+
+/* One of these is attached: allocfail_init() points the feature at it. */
 static struct mw_probe allocfail_probes[] = {
-	{ .name = "__alloc_pages", .alt_name = "__alloc_pages_noprof",
+	[AF_PROBE_TRACEPOINT] = {
+	  .name = "mm_page_alloc", .kind = MW_TRACEPOINT,
+	  .tp_handler = allocfail_probe_page_alloc },
+	[AF_PROBE_KRETPROBE] = {
+	  .name = "__alloc_pages", .alt_name = "__alloc_pages_noprof",
 	  .kind = MW_KRETPROBE, .krp_entry = allocfail_entry_handler,
 	  .krp_ret = allocfail_ret_handler,
 	  .krp_data_size = sizeof(struct allocfail_args),
 	  .krp_maxactive = ALLOCFAIL_MAXACTIVE },
 };
+
+static bool allocfail_use_kretprobe(void)
+{
+	return mw_allocfail_feature.probes == &allocfail_probes[AF_PROBE_KRETPROBE];
+}
 
 /* Zone names from the first node: the same on every node. */
 static const char *allocfail_zone_name(int zid)
@@ -279,6 +316,16 @@ static int allocfail_show(struct seq_file *m, void *v)
 
 static int allocfail_init(struct proc_dir_entry *dir)
 {
+	if (sysfs_streq(allocfail_probe, "tracepoint")) {
+		mw_allocfail_feature.probes = &allocfail_probes[AF_PROBE_TRACEPOINT];
+	} else if (sysfs_streq(allocfail_probe, "kretprobe")) {
+		mw_allocfail_feature.probes = &allocfail_probes[AF_PROBE_KRETPROBE];
+	} else {
+		pr_err("memwatch: allocfail_probe=%s: expected tracepoint or kretprobe\n",
+		       allocfail_probe);
+		return -EINVAL;
+	}
+	mw_allocfail_feature.nr_probes = 1;
 	allocfail_ring_size = clamp(allocfail_ring_size, 1U, 4096U);
 	allocfail_ring = kvcalloc(allocfail_ring_size, sizeof(*allocfail_ring),
 				  GFP_KERNEL);
@@ -300,18 +347,23 @@ static void allocfail_exit(void)
 
 static void allocfail_status_show(struct seq_file *m)
 {
-	const struct mw_probe *p = &allocfail_probes[0];
+	const struct mw_probe *p = &allocfail_probes[AF_PROBE_KRETPROBE];
 
+	seq_printf(m, "allocfail.probe %s\n",
+		   allocfail_use_kretprobe() ? "kretprobe" : "tracepoint");
 	seq_printf(m, "allocfail.kretprobe_missed %d\n",
 		   mw_probe_attached(p) ? p->krp.nmissed : 0);
 }
 
 static size_t allocfail_mem_bytes(void)
 {
+	size_t bytes = allocfail_ring_size * sizeof(*allocfail_ring);
+
 	/* The kretprobe's instances are preallocated too. */
-	return allocfail_ring_size * sizeof(*allocfail_ring) +
-	       ALLOCFAIL_MAXACTIVE * (sizeof(struct kretprobe_instance) +
-				      sizeof(struct allocfail_args));
+	if (allocfail_use_kretprobe())
+		bytes += ALLOCFAIL_MAXACTIVE * (sizeof(struct kretprobe_instance) +
+						sizeof(struct allocfail_args));
+	return bytes;
 }
 
 struct mw_feature mw_allocfail_feature = {
@@ -320,6 +372,7 @@ struct mw_feature mw_allocfail_feature = {
 	.exit = allocfail_exit,
 	.status_show = allocfail_status_show,
 	.mem_bytes = allocfail_mem_bytes,
+	/* Until allocfail_init() picks one: the table status lists. */
 	.probes = allocfail_probes,
 	.nr_probes = ARRAY_SIZE(allocfail_probes),
 };

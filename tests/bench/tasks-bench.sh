@@ -1,6 +1,9 @@
 # tests/bench/tasks-bench.sh - cost of the tasks feature, in one VM boot.
 #
-#   scripts/vm-run --mem 1024M --timeout 1500 -- sh tests/bench/tasks-bench.sh [ROUNDS]
+#   scripts/vm-run --icount --smp 1 --mem 1024M --timeout 1500 -- sh tests/bench/tasks-bench.sh [ROUNDS]
+#   (--icount: the guest clock counts instructions, so the figures do not
+#   move with the host's load; without it, TCG turns every host stall into
+#   guest time and single rounds swing by tens of percent)
 #   (env: MW_N, FORK_N loop sizes; HOLD processes; READS, READ_ROUNDS)
 #
 # 1. Module overhead on two loops (tests/progs/tasks_bench): mmap 256 KiB +
@@ -33,7 +36,9 @@ for loop in $LOOPS; do
 	base=0
 	mod=0
 	: > /tmp/tasks-bench-ratios
-	$P/tasks_bench $loop $n >/dev/null	# warm up caches and the allocator
+	# Warm up: the first runs after boot are up to 2x slower (first touch
+	# of free memory), then runs repeat within 1% under --icount.
+	for w in 1 2 3; do $P/tasks_bench $loop $n >/dev/null; done
 	r=1
 	while [ $r -le "$rounds" ]; do
 		b=$($P/tasks_bench $loop $n | ns_of)

@@ -1,66 +1,91 @@
 # tests/vm/allocfail.sh - provoked allocation failures (tests/kmod/
 # memwatch_test.ko asks the 16 MiB DMA zone for order-10 blocks with
 # __GFP_NORETRY|__GFP_NOWARN until one fails) must appear in
-# /proc/memwatch/allocfail with the right order, flags, zone and task.
+# /proc/memwatch/allocfail with the right order, flags, zone and task, with
+# either probe (allocfail_probe=tracepoint, the default, or kretprobe).
 . tests/lib.sh
 MW=/proc/memwatch
 tmp=/tmp/allocfail-test.$$
 mkdir -p "$tmp"
 af() { awk -v k="$1" '$1 == k { print $2; exit }' $MW/allocfail; }
 
-insmod module/memwatch.ko
-t_check $? "insmod memwatch.ko"
-st=$(grep '^probe allocfail ' $MW/status)
-echo "$st" | grep -q ' attached '
-t_check $? "allocfail kretprobe attached" "$st"
-f0=$(af failures); o0=$(awk '/^# by_order/ { on = 1; next } /^#/ { on = 0 } on && $1 == 10 { print $2 }' $MW/allocfail)
-[ -f tests/kmod/memwatch_test.ko ] || { t_skip "provoked failure" "memwatch_test.ko not built"; t_done; }
-dmesg -c >/dev/null 2>&1
-insmod tests/kmod/memwatch_test.ko order=10 tries=64 zone=dma 2>/dev/null
-line=$(dmesg | grep 'memwatch_test: allocfail' | tail -1)
-t_diag "$line"
-case $line in *failed=1*) t_ok "helper saw a failure" ;; *) t_fail "helper saw a failure" "$line" ;; esac
-kflags=$(echo "$line" | sed -n 's/.*(\(.*\)).*/\1/p')
-kgfp=$(echo "$line" | sed -n 's/.* gfp=\(0x[0-9a-f]*\) .*/\1/p')
-nfail=$(dmesg | grep -c 'memwatch_test: allocfail.*failed=1')
-f1=$(af failures)
-t_eq $((f1 - f0)) "$nfail" "failures counter grew by the helper's failures"
-o1=$(awk '/^# by_order/ { on = 1; next } /^#/ { on = 0 } on && $1 == 10 { print $2 }' $MW/allocfail)
-t_eq $((o1 - o0)) "$nfail" "order-10 counter grew as much"
-row=$(awk '/^# failures:/ { on = 1; next } on' $MW/allocfail | tail -1)
-t_diag "$row"
-set -- $row
-# time_ns order gfp gfp_flags node zone free min low high present ctx pid comm
-t_eq "$2" 10 "ring: order 10"
-t_eq "$3" "$kgfp" "ring: gfp value as the kernel printed it"
-t_eq "$4" "$kflags" "ring: gfp names as %pGg prints them"
-case $4 in *__GFP_NORETRY*__GFP_NOWARN*|*__GFP_NOWARN*__GFP_NORETRY*) t_ok "names include __GFP_NORETRY and __GFP_NOWARN" ;;
-	*) t_fail "names include __GFP_NORETRY and __GFP_NOWARN" "$4" ;; esac
-t_eq "$6" DMA "ring: preferred zone DMA"
-zmin=$(awk '$1 == "Node" && $4 == "DMA" { on = 1; next } $1 == "Node" { on = 0 } on && $1 == "min" { print $2 }' /proc/zoneinfo)
-zpres=$(awk '$1 == "Node" && $4 == "DMA" { on = 1; next } $1 == "Node" { on = 0 } on && $1 == "present" { print $2 }' /proc/zoneinfo)
-t_eq "$8" "$zmin" "ring: DMA min watermark as /proc/zoneinfo"
-t_eq "${11}" "$zpres" "ring: DMA present pages as /proc/zoneinfo"
-[ "$7" -lt 1024 ]
-t_check $? "ring: DMA free pages below one order-10 block ($7)"
-t_eq "${12}" task "ring: task context"
-t_eq "${14}" insmod "ring: comm insmod"
-cls=$(awk '/^# by_class/ { on = 1; next } /^#/ { on = 0 } on && $1 == "kernel" { print $2 }' $MW/allocfail)
-[ "${cls:-0}" -ge "$nfail" ]
-t_check $? "class 'kernel' counted the failures ($cls)"
+# check_mode tracepoint|kretprobe: load memwatch with that allocfail probe,
+# provoke failures, compare. Both modes must see the same failures.
+check_mode() {
+	mode=$1
+	insmod module/memwatch.ko allocfail_probe=$mode
+	t_check $? "$mode: insmod memwatch.ko allocfail_probe=$mode"
+	t_eq "$(awk '$1 == "allocfail.probe" { print $2 }' $MW/status)" "$mode" "$mode: status names the probe in use"
+	st=$(grep '^probe allocfail ' $MW/status)
+	echo "$st" | grep -q ' attached '
+	t_check $? "$mode: allocfail probe attached" "$st"
+	case $mode in
+	tracepoint) echo "$st" | grep -q "tracepoint mm_page_alloc" ;;
+	kretprobe) echo "$st" | grep -q "kretprobe __alloc_pages" ;;
+	esac
+	t_check $? "$mode: status lists that probe" "$st"
+	f0=$(af failures); o0=$(awk '/^# by_order/ { on = 1; next } /^#/ { on = 0 } on && $1 == 10 { print $2 }' $MW/allocfail)
+	[ -f tests/kmod/memwatch_test.ko ] || { t_skip "$mode: provoked failure" "memwatch_test.ko not built"; rmmod memwatch; return; }
+	dmesg -c >/dev/null 2>&1
+	insmod tests/kmod/memwatch_test.ko order=10 tries=64 zone=dma 2>/dev/null
+	line=$(dmesg | grep 'memwatch_test: allocfail' | tail -1)
+	t_diag "$line"
+	case $line in *failed=1*) t_ok "$mode: helper saw a failure" ;; *) t_fail "$mode: helper saw a failure" "$line" ;; esac
+	kflags=$(echo "$line" | sed -n 's/.*(\(.*\)).*/\1/p')
+	kgfp=$(echo "$line" | sed -n 's/.* gfp=\(0x[0-9a-f]*\) .*/\1/p')
+	nfail=$(dmesg | grep -c 'memwatch_test: allocfail.*failed=1')
+	f1=$(af failures)
+	t_eq $((f1 - f0)) "$nfail" "$mode: failures counter grew by the helper's failures"
+	o1=$(awk '/^# by_order/ { on = 1; next } /^#/ { on = 0 } on && $1 == 10 { print $2 }' $MW/allocfail)
+	t_eq $((o1 - o0)) "$nfail" "$mode: order-10 counter grew as much"
+	row=$(awk '/^# failures:/ { on = 1; next } on' $MW/allocfail | tail -1)
+	t_diag "$row"
+	set -- $row
+	# time_ns order gfp gfp_flags node zone free min low high present ctx pid comm
+	t_eq "$2" 10 "$mode: ring: order 10"
+	t_eq "$3" "$kgfp" "$mode: ring: gfp value as the kernel printed it"
+	t_eq "$4" "$kflags" "$mode: ring: gfp names as %pGg prints them"
+	case $4 in *__GFP_NORETRY*__GFP_NOWARN*|*__GFP_NOWARN*__GFP_NORETRY*) t_ok "$mode: names include __GFP_NORETRY and __GFP_NOWARN" ;;
+		*) t_fail "$mode: names include __GFP_NORETRY and __GFP_NOWARN" "$4" ;; esac
+	t_eq "$6" DMA "$mode: ring: preferred zone DMA"
+	zmin=$(awk '$1 == "Node" && $4 == "DMA" { on = 1; next } $1 == "Node" { on = 0 } on && $1 == "min" { print $2 }' /proc/zoneinfo)
+	zpres=$(awk '$1 == "Node" && $4 == "DMA" { on = 1; next } $1 == "Node" { on = 0 } on && $1 == "present" { print $2 }' /proc/zoneinfo)
+	t_eq "$8" "$zmin" "$mode: ring: DMA min watermark as /proc/zoneinfo"
+	t_eq "${11}" "$zpres" "$mode: ring: DMA present pages as /proc/zoneinfo"
+	[ "$7" -lt 1024 ]
+	t_check $? "$mode: ring: DMA free pages below one order-10 block ($7)"
+	t_eq "${12}" task "$mode: ring: task context"
+	t_eq "${14}" insmod "$mode: ring: comm insmod"
+	cls=$(awk '/^# by_class/ { on = 1; next } /^#/ { on = 0 } on && $1 == "kernel" { print $2 }' $MW/allocfail)
+	[ "${cls:-0}" -ge "$nfail" ]
+	t_check $? "$mode: class 'kernel' counted the failures ($cls)"
 
-memwatch-read --paf --json >"$tmp/json" 2>"$tmp/err"
-t_check $? "memwatch-read --paf --json runs" "$(cat "$tmp/err")"
-grep -q '"order":10,"gfp":"0x[0-9a-f]*","gfp_flags":"[A-Z_|]*","node":0,"zone":"DMA"' "$tmp/json"
-t_check $? "--paf --json carries the failure" "$(tail -c 400 "$tmp/json")"
-memwatch-read --paf --order 10 -c insmod >"$tmp/txt" 2>&1
-grep -q 'insmod$' "$tmp/txt"
-t_check $? "--paf --order 10 -c insmod lists it"
-memwatch-read --paf --order 3 >"$tmp/txt" 2>&1
-! grep -q 'insmod$' "$tmp/txt"
-t_check $? "--paf --order 3 filters it out"
+	memwatch-read --paf --json >"$tmp/json" 2>"$tmp/err"
+	t_check $? "$mode: memwatch-read --paf --json runs" "$(cat "$tmp/err")"
+	grep -q '"order":10,"gfp":"0x[0-9a-f]*","gfp_flags":"[A-Z_|]*","node":0,"zone":"DMA"' "$tmp/json"
+	t_check $? "$mode: --paf --json carries the failure" "$(tail -c 400 "$tmp/json")"
+	memwatch-read --paf --order 10 -c insmod >"$tmp/txt" 2>&1
+	grep -q 'insmod$' "$tmp/txt"
+	t_check $? "$mode: --paf --order 10 -c insmod lists it"
+	memwatch-read --paf --order 3 >"$tmp/txt" 2>&1
+	! grep -q 'insmod$' "$tmp/txt"
+	t_check $? "$mode: --paf --order 3 filters it out"
 
+	rmmod memwatch
+	t_check $? "$mode: rmmod memwatch"
+}
+
+check_mode tracepoint
+check_mode kretprobe
+
+out=$(insmod module/memwatch.ko allocfail_probe=nosuch 2>&1)
+t_check $? "insmod with allocfail_probe=nosuch still loads (the feature is off)" "$out"
+dmesg | grep -q 'allocfail_probe=nosuch: expected tracepoint or kretprobe'
+t_check $? "... and says why in dmesg" "$(dmesg | tail -n 3)"
+grep -q '^allocfail.enabled 0$' $MW/status && grep -q '^probe allocfail .* disabled feature init failed (-22)$' $MW/status
+t_check $? "... and in status" "$(grep allocfail $MW/status)"
+grep -q '^tasks.enabled 1$' $MW/status
+t_check $? "... while the other features work"
 rmmod memwatch
-t_check $? "rmmod memwatch"
 rm -rf "$tmp"
 t_done

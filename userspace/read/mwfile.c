@@ -62,20 +62,40 @@ static void section_set_cols(struct mw_section *s, char *legend)
 	}
 }
 
+/*
+ * Blank skipping and token ends by hand: strspn/strcspn build a character
+ * set on every call, which cost more than the scan for short cells.
+ */
+static char *skip_blanks(char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+static size_t token_len(const char *p)
+{
+	const char *q = p;
+
+	while (*q && *q != ' ' && *q != '\t')
+		q++;
+	return q - p;
+}
+
 static void section_add_row(struct mw_section *s, char *line)
 {
 	char **row = xcalloc(s->ncols ? s->ncols : 1, sizeof(*row));
 	size_t c, tlen = strlen(s->title);
 
 	/* "probe tasks ..." under "# probe: feature ...": the title is a row key. */
-	line += strspn(line, " \t");
+	line = skip_blanks(line);
 	if (tlen && !strncmp(line, s->title, tlen) &&
 	    (line[tlen] == ' ' || line[tlen] == '\t'))
 		line += tlen;
 	for (c = 0; c < s->ncols; c++) {
 		size_t len;
 
-		line += strspn(line, " \t");
+		line = skip_blanks(line);
 		if (c + 1 == s->ncols) {
 			len = strlen(line);
 			while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
@@ -83,7 +103,7 @@ static void section_add_row(struct mw_section *s, char *line)
 			row[c] = line;
 			break;
 		}
-		len = strcspn(line, " \t");
+		len = token_len(line);
 		row[c] = line;
 		if (line[len]) {
 			line[len] = '\0';
@@ -120,17 +140,36 @@ static void start_section(struct mw_file *f, char *legend)
 	}
 }
 
+/* The next non-empty line at @p, NUL-terminated in place; NULL at the end. */
+static char *next_line(char *p, char **next)
+{
+	char *nl;
+
+	while (*p == '\n')
+		p++;
+	if (!*p)
+		return NULL;
+	nl = strchr(p, '\n');
+	if (nl) {
+		*nl = '\0';
+		*next = nl + 1;
+	} else {
+		*next = p + strlen(p);
+	}
+	return p;
+}
+
 /* Parses f->buf in place. */
 static int parse_buf(struct mw_file *f, const char *name, char *err,
 		     size_t errlen)
 {
 	static char name_value[] = "name value";
-	char *save = NULL, *line;
+	char *line, *next;
 	char fname[64];
 	int major, minor;
 
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	line = strtok_r(f->buf, "\n", &save);
+	line = next_line(f->buf, &next);
 	if (!line || sscanf(line, "memwatch-%63s - version: %d.%d", fname,
 			    &major, &minor) != 3) {
 		snprintf(err, errlen, "%s/%s: not a memwatch file (no version line)",
@@ -146,7 +185,7 @@ static int parse_buf(struct mw_file *f, const char *name, char *err,
 	}
 	f->major = major;
 	f->minor = minor;
-	while ((line = strtok_r(NULL, "\n", &save))) {
+	while ((line = next_line(next, &next))) {
 		if (line[0] == '#') {
 			start_section(f, line);
 			continue;
@@ -154,7 +193,7 @@ static int parse_buf(struct mw_file *f, const char *name, char *err,
 		if (!f->nsections) {
 			struct mw_section *s = section_add(f, empty);
 
-			/* Only ever split once: strtok_r stops at the NUL it wrote. */
+			/* The shared legend "name value", split in place (idempotent). */
 			s->cols = xcalloc(2, sizeof(*s->cols));
 			s->cols[0] = name_value;
 			s->cols[1] = name_value + 5;

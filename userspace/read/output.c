@@ -1,6 +1,7 @@
 /* output.c - text, JSON and CSV writers (see output.h). */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,26 +74,65 @@ static void human_ns(unsigned long long ns, char *buf, size_t len)
 		snprintf(buf, len, "%.2fs", ns / 1e9);
 }
 
-void mw_format_cell(const struct mw_opts *opts, const char *col,
-		    const char *raw, char *buf, size_t len)
+enum cell_unit { UNIT_NONE, UNIT_KB, UNIT_BYTES, UNIT_NS, UNIT_PM };
+
+static enum cell_unit col_unit(const char *col)
+{
+	if (ends_with(col, "_kb"))
+		return UNIT_KB;
+	if (ends_with(col, "_bytes"))
+		return UNIT_BYTES;
+	if (ends_with(col, "_ns"))
+		return UNIT_NS;
+	if (ends_with(col, "_pm"))
+		return UNIT_PM;
+	return UNIT_NONE;
+}
+
+static void copy_text(const char *raw, char *buf, size_t len)
+{
+	size_t n = strlen(raw);
+
+	if (!len)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, raw, n);
+	buf[n] = '\0';
+}
+
+static void format_unit(bool exact, enum cell_unit unit, const char *raw,
+			char *buf, size_t len)
 {
 	unsigned long long v;
 
-	if (opts->exact || !is_integer(raw) || raw[0] == '-') {
-		snprintf(buf, len, "%s", raw);
+	if (exact || unit == UNIT_NONE || !is_integer(raw) || raw[0] == '-') {
+		copy_text(raw, buf, len);
 		return;
 	}
 	v = strtoull(raw, NULL, 10);
-	if (ends_with(col, "_kb"))
+	switch (unit) {
+	case UNIT_KB:
 		human_bytes(v * 1024, buf, len);
-	else if (ends_with(col, "_bytes"))
+		break;
+	case UNIT_BYTES:
 		human_bytes(v, buf, len);
-	else if (ends_with(col, "_ns"))
+		break;
+	case UNIT_NS:
 		human_ns(v, buf, len);
-	else if (ends_with(col, "_pm"))
+		break;
+	case UNIT_PM:
 		snprintf(buf, len, "%llu.%llu", v / 10, v % 10);
-	else
-		snprintf(buf, len, "%s", raw);
+		break;
+	case UNIT_NONE:
+		break;
+	}
+}
+
+void mw_format_cell(const struct mw_opts *opts, const char *col,
+		    const char *raw, char *buf, size_t len)
+{
+	format_unit(opts->exact, col_unit(col), raw, buf, len);
 }
 
 void mw_json_string(FILE *fp, const char *s)
@@ -121,8 +161,13 @@ static void json_value(FILE *fp, const char *col, const char *raw)
 
 static void csv_field(FILE *fp, const char *s)
 {
-	if (!strpbrk(s, ",\"\n\r")) {
-		fputs(s, fp);
+	const char *e = s;
+
+	/* A hand loop, not strpbrk(): this runs per cell (see text_table). */
+	while (*e && *e != ',' && *e != '"' && *e != '\n' && *e != '\r')
+		e++;
+	if (!*e) {
+		fwrite(s, 1, e - s, fp);
 		return;
 	}
 	fputc('"', fp);
@@ -162,101 +207,119 @@ static bool with_time(const struct mw_out *o)
 	return o->opts->interval > 0;
 }
 
-/* Pads @v to @w columns with fputs, not printf: this runs per cell. */
-static void put_padded(FILE *fp, const char *v, size_t w, bool right)
-{
-	static const char spaces[] = "                                ";
-	size_t len = strlen(v), pad = w > len ? w - len : 0;
-
-	if (!right)
-		fputs(v, fp);
-	while (pad) {
-		size_t n = pad < sizeof(spaces) - 1 ? pad : sizeof(spaces) - 1;
-
-		fwrite(spaces, 1, n, fp);
-		pad -= n;
-	}
-	if (right)
-		fputs(v, fp);
-	fputc(' ', fp);
-}
-
 /*
  * Cells that print as they are point at the raw text; formatted ones (human
- * units) live in one arena. A 2,000-row table is tens of thousands of cells,
- * and a copy or a printf per cell was most of a read's cost.
+ * units) live in one arena. Each line is assembled in a buffer and written
+ * once. A 2,000-row table is tens of thousands of cells, and a copy, a
+ * printf or a stdio call per cell was most of a read's cost.
  */
 #define TEXT_CELL_MAX	24
+
+struct text_cells {
+	const char **text;
+	unsigned short *len;
+};
+
+/* Appends @v (@len bytes) padded to @w, then the separator or nothing. */
+static char *put_cell(char *p, const char *v, size_t len, size_t w,
+		      bool right, bool last)
+{
+	size_t pad = w > len ? w - len : 0;
+
+	if (last) {
+		memcpy(p, v, len);
+		return p + len;
+	}
+	if (right) {
+		memset(p, ' ', pad);
+		p += pad;
+	}
+	memcpy(p, v, len);
+	p += len;
+	if (!right) {
+		memset(p, ' ', pad);
+		p += pad;
+	}
+	*p++ = ' ';
+	return p;
+}
 
 static void text_table(struct mw_out *o, const char *title, char *const *cols,
 		       size_t ncols, char **const *rows, size_t nrows)
 {
-	size_t *width = xcalloc(ncols, sizeof(*width));
-	bool *numeric = xcalloc(ncols, sizeof(*numeric));
-	bool *plain = xcalloc(ncols, sizeof(*plain));
-	size_t ncells = nrows * ncols;
-	const char **cells = xcalloc(ncells ? ncells : 1, sizeof(char *));
-	char *arena = xcalloc(ncells ? ncells : 1, TEXT_CELL_MAX);
+	size_t *width = xcalloc(ncols ? ncols : 1, sizeof(*width));
+	bool *numeric = xcalloc(ncols ? ncols : 1, sizeof(*numeric));
+	size_t ncells = nrows * ncols, linecap = 2, r, c;
+	struct text_cells cells = {
+		.text = xcalloc(ncells ? ncells : 1, sizeof(char *)),
+		.len = xcalloc(ncells ? ncells : 1, sizeof(unsigned short)),
+	};
+	char *arena = NULL, *line, *p;
+	size_t arena_used = 0;
 	char cell[128];
-	size_t r, c;
 
 	for (c = 0; c < ncols; c++) {
-		/* A column without a unit suffix prints its raw text. */
-		mw_format_cell(o->opts, cols[c], "1", cell, sizeof(cell));
-		plain[c] = !strcmp(cell, "1");
+		enum cell_unit unit = o->opts->exact ? UNIT_NONE : col_unit(cols[c]);
+
+		if (unit != UNIT_NONE && !arena)
+			arena = xcalloc(ncells, TEXT_CELL_MAX);
 		mw_col_label(cols[c], cell, sizeof(cell));
 		width[c] = strlen(cell);
 		numeric[c] = nrows > 0;
 		for (r = 0; r < nrows; r++) {
 			const char *raw = rows[r][c];
-			char *slot = arena + (r * ncols + c) * TEXT_CELL_MAX;
-			size_t len;
+			size_t i = r * ncols + c, len = strlen(raw);
 
 			if (numeric[c] && !mw_col_numeric(cols[c], raw))
 				numeric[c] = false;
-			if (plain[c]) {
-				cells[r * ncols + c] = raw;
-			} else {
-				mw_format_cell(o->opts, cols[c], raw, cell,
-					       sizeof(cell));
+			cells.text[i] = raw;
+			if (unit != UNIT_NONE) {
+				char *slot = arena + arena_used;
+
+				format_unit(false, unit, raw, cell, sizeof(cell));
 				if (strlen(cell) < TEXT_CELL_MAX) {
-					memcpy(slot, cell, strlen(cell) + 1);
-					cells[r * ncols + c] = slot;
-				} else {
-					cells[r * ncols + c] = raw;
+					len = strlen(cell);
+					memcpy(slot, cell, len + 1);
+					arena_used += TEXT_CELL_MAX;
+					cells.text[i] = slot;
 				}
 			}
-			len = strlen(cells[r * ncols + c]);
+			if (len > USHRT_MAX)
+				len = USHRT_MAX;
+			cells.len[i] = (unsigned short)len;
 			if (len > width[c])
 				width[c] = len;
 		}
+		linecap += width[c] + 1;
 	}
+	line = xcalloc(linecap, 1);
 	if (title && *title)
 		fprintf(o->fp, "%s%s\n", o->ntables ? "\n" : "", title);
+	p = line;
 	for (c = 0; c < ncols; c++) {
 		mw_col_label(cols[c], cell, sizeof(cell));
-		if (c + 1 == ncols)
-			fputs(cell, o->fp);
-		else
-			put_padded(o->fp, cell, width[c], numeric[c]);
+		p = put_cell(p, cell, strlen(cell), width[c], numeric[c],
+			     c + 1 == ncols);
 	}
-	fputc('\n', o->fp);
+	*p++ = '\n';
+	fwrite(line, 1, p - line, o->fp);
 	for (r = 0; r < nrows; r++) {
+		p = line;
 		for (c = 0; c < ncols; c++) {
-			const char *v = cells[r * ncols + c];
+			size_t i = r * ncols + c;
 
-			if (c + 1 == ncols)
-				fputs(v, o->fp);
-			else
-				put_padded(o->fp, v, width[c], numeric[c]);
+			p = put_cell(p, cells.text[i], cells.len[i], width[c],
+				     numeric[c], c + 1 == ncols);
 		}
-		fputc('\n', o->fp);
+		*p++ = '\n';
+		fwrite(line, 1, p - line, o->fp);
 	}
+	free(line);
 	free(arena);
-	free(cells);
+	free(cells.text);
+	free(cells.len);
 	free(width);
 	free(numeric);
-	free(plain);
 }
 
 static void json_table(struct mw_out *o, const char *title, char *const *cols,

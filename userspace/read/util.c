@@ -131,36 +131,62 @@ bool parse_seconds(const char *s, double *out)
 	return true;
 }
 
+/* Decimal digits of @v at @p; returns the end. */
+static char *put_decimal(char *p, unsigned long long v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 void human_bytes(unsigned long long bytes, char *buf, size_t len)
 {
 	static const char units[] = "BKMGTPE";
 	unsigned long long d = 1, q, r;
+	char text[32], *p = text;
 	int u = 0;
 
 	/*
 	 * Integer arithmetic giving the text printf("%.1f" / "%.0f") gives
 	 * for bytes / 1024^u (round half to even; identical below 2^53):
-	 * floating-point formatting was most of a 2,000-row table's cost
-	 * under emulation (Documentation/performance.md).
+	 * floating-point formatting, and then printf itself, were most of a
+	 * 2,000-row table's cost under emulation (Documentation/performance.md).
 	 */
 	while (u < 6 && bytes / d >= 1024) {
 		d *= 1024;
 		u++;
 	}
 	if (u == 0) {
-		snprintf(buf, len, "%lluB", bytes);
+		p = put_decimal(p, bytes);
+	} else {
+		q = bytes / d;
+		r = bytes % d;
+		if (q < 10) {		/* one decimal: count tenths */
+			q = q * 10 + r * 10 / d;
+			r = r * 10 % d;
+		}
+		if (2 * r > d || (2 * r == d && (q & 1)))
+			q++;
+		if (bytes / d < 10) {
+			p = put_decimal(p, q / 10);
+			*p++ = '.';
+			*p++ = (char)('0' + q % 10);
+		} else {
+			p = put_decimal(p, q);
+		}
+	}
+	*p++ = units[u];
+	if (!len)
 		return;
-	}
-	q = bytes / d;
-	r = bytes % d;
-	if (q < 10) {		/* one decimal: count tenths */
-		q = q * 10 + r * 10 / d;
-		r = r * 10 % d;
-	}
-	if (2 * r > d || (2 * r == d && (q & 1)))
-		q++;
-	if (bytes / d < 10)
-		snprintf(buf, len, "%llu.%llu%c", q / 10, q % 10, units[u]);
-	else
-		snprintf(buf, len, "%llu%c", q, units[u]);
+	if ((size_t)(p - text) >= len)
+		p = text + len - 1;
+	memcpy(buf, text, p - text);
+	buf[p - text] = '\0';
 }
