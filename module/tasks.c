@@ -840,20 +840,69 @@ static void tasks_seq_stop(struct seq_file *m, void *v)
 
 #define TASKS_KB(pages)	((unsigned long)(pages) << (PAGE_SHIFT - 10))
 
-static void tasks_show_counters(struct seq_file *m, const u64 *c, bool net)
+/*
+ * Rows are formatted by hand into a line buffer and written once:
+ * seq_printf() parses its format for every field, and a read of 2,000
+ * processes prints 60,000 fields (Documentation/performance.md).
+ */
+#define TASKS_LINE_MAX	768	/* 31 fields of up to 21 bytes, comm, slack */
+
+/* Appends " %*llu" (@sep false: "%*llu"). */
+static char *tasks_put_num(char *p, bool sep, unsigned long long v,
+			   int width)
+{
+	char d[20];
+	int n = 0;
+
+	do {
+		d[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	if (sep)
+		*p++ = ' ';
+	while (width-- > n)
+		*p++ = ' ';
+	while (n)
+		*p++ = d[--n];
+	return p;
+}
+
+/* Pids, uids, thread and fd counts are never negative. */
+static char *tasks_put_id(char *p, bool sep, long long v, int width)
+{
+	return tasks_put_num(p, sep, v < 0 ? 0 : v, width);
+}
+
+static char *tasks_put_comm(char *p, const char *comm)
+{
+	size_t n = strnlen(comm, TASK_COMM_LEN);
+
+	*p++ = ' ';
+	memcpy(p, comm, n);
+	p += n;
+	*p++ = '\n';
+	return p;
+}
+
+static char *tasks_put_counters(char *p, const u64 *c, bool net)
 {
 	u64 net_bytes = c[TC_MMAP_BYTES] > c[TC_MUNMAP_BYTES] ?
 			c[TC_MMAP_BYTES] - c[TC_MUNMAP_BYTES] : 0;
 
-	seq_printf(m, " %10llu %10llu %10llu %10llu", c[TC_MMAP_CALLS],
-		   c[TC_MMAP_BYTES] >> 10, c[TC_MUNMAP_CALLS],
-		   c[TC_MUNMAP_BYTES] >> 10);
+	p = tasks_put_num(p, true, c[TC_MMAP_CALLS], 10);
+	p = tasks_put_num(p, true, c[TC_MMAP_BYTES] >> 10, 10);
+	p = tasks_put_num(p, true, c[TC_MUNMAP_CALLS], 10);
+	p = tasks_put_num(p, true, c[TC_MUNMAP_BYTES] >> 10, 10);
 	if (net)
-		seq_printf(m, " %10llu", net_bytes >> 10);
-	seq_printf(m, " %8llu %10llu %8llu %10llu %11llu %7llu %12llu %6llu",
-		   c[TC_MREMAP_CALLS], c[TC_MREMAP_BYTES] >> 10,
-		   c[TC_BRK_CALLS], c[TC_BRK_BYTES] >> 10, c[TC_PAGE_ALLOCS],
-		   c[TC_STALL_COUNT], c[TC_STALL_NS], c[TC_ALLOCFAIL]);
+		p = tasks_put_num(p, true, net_bytes >> 10, 10);
+	p = tasks_put_num(p, true, c[TC_MREMAP_CALLS], 8);
+	p = tasks_put_num(p, true, c[TC_MREMAP_BYTES] >> 10, 10);
+	p = tasks_put_num(p, true, c[TC_BRK_CALLS], 8);
+	p = tasks_put_num(p, true, c[TC_BRK_BYTES] >> 10, 10);
+	p = tasks_put_num(p, true, c[TC_PAGE_ALLOCS], 11);
+	p = tasks_put_num(p, true, c[TC_STALL_COUNT], 7);
+	p = tasks_put_num(p, true, c[TC_STALL_NS], 12);
+	return tasks_put_num(p, true, c[TC_ALLOCFAIL], 6);
 }
 
 static int tasks_seq_show(struct seq_file *m, void *v)
@@ -861,6 +910,7 @@ static int tasks_seq_show(struct seq_file *m, void *v)
 	const struct tasks_row *r = v;
 	unsigned long total = totalram_pages();
 	unsigned long rss;
+	char line[TASKS_LINE_MAX], *p = line;
 
 	if (v == SEQ_START_TOKEN) {
 		mw_print_header(m, MW_FILE_TASKS);
@@ -869,14 +919,27 @@ static int tasks_seq_show(struct seq_file *m, void *v)
 		return 0;
 	}
 	rss = r->rss_anon + r->rss_file + r->rss_shmem;
-	seq_printf(m, "%7d %7d %5u %5d %5d %10lu %9lu %9lu %9lu %9lu %8lu %10lu %7lu %7lu %9lu %10lu %7lu",
-		   r->pid, r->ppid, r->uid, r->threads, r->fds,
-		   TASKS_KB(r->vsz), TASKS_KB(rss), TASKS_KB(r->rss_anon),
-		   TASKS_KB(r->rss_file), TASKS_KB(r->rss_shmem),
-		   TASKS_KB(r->swap), TASKS_KB(r->data), TASKS_KB(r->stack),
-		   r->pte_bytes >> 10, TASKS_KB(r->hwm), r->minflt, r->majflt);
-	tasks_show_counters(m, r->c, true);
-	seq_printf(m, " %5lu %s\n", total ? rss * 1000 / total : 0, r->comm);
+	p = tasks_put_id(p, false, r->pid, 7);
+	p = tasks_put_id(p, true, r->ppid, 7);
+	p = tasks_put_num(p, true, r->uid, 5);
+	p = tasks_put_id(p, true, r->threads, 5);
+	p = tasks_put_id(p, true, r->fds, 5);
+	p = tasks_put_num(p, true, TASKS_KB(r->vsz), 10);
+	p = tasks_put_num(p, true, TASKS_KB(rss), 9);
+	p = tasks_put_num(p, true, TASKS_KB(r->rss_anon), 9);
+	p = tasks_put_num(p, true, TASKS_KB(r->rss_file), 9);
+	p = tasks_put_num(p, true, TASKS_KB(r->rss_shmem), 9);
+	p = tasks_put_num(p, true, TASKS_KB(r->swap), 8);
+	p = tasks_put_num(p, true, TASKS_KB(r->data), 10);
+	p = tasks_put_num(p, true, TASKS_KB(r->stack), 7);
+	p = tasks_put_num(p, true, r->pte_bytes >> 10, 7);
+	p = tasks_put_num(p, true, TASKS_KB(r->hwm), 9);
+	p = tasks_put_num(p, true, r->minflt, 10);
+	p = tasks_put_num(p, true, r->majflt, 7);
+	p = tasks_put_counters(p, r->c, true);
+	p = tasks_put_num(p, true, total ? rss * 1000 / total : 0, 5);
+	p = tasks_put_comm(p, r->comm);
+	seq_write(m, line, p - line);
 	return 0;
 }
 
@@ -884,6 +947,7 @@ static int threads_seq_show(struct seq_file *m, void *v)
 {
 	struct tasks_snap *s = m->private;
 	const struct tasks_row *r = v;
+	char line[TASKS_LINE_MAX], *p = line;
 
 	if (v == SEQ_START_TOKEN) {
 		mw_print_header(m, MW_FILE_THREADS);
@@ -892,10 +956,13 @@ static int threads_seq_show(struct seq_file *m, void *v)
 		seq_puts(m, "# tid tgid minflt majflt mmap_calls mmap_kb munmap_calls munmap_kb mremap_calls mremap_kb brk_calls brk_kb page_allocs stall_count stall_ns allocfail comm\n");
 		return 0;
 	}
-	seq_printf(m, "%7d %7d %10lu %7lu", r->pid, r->tgid, r->minflt,
-		   r->majflt);
-	tasks_show_counters(m, r->c, false);
-	seq_printf(m, " %s\n", r->comm);
+	p = tasks_put_id(p, false, r->pid, 7);
+	p = tasks_put_id(p, true, r->tgid, 7);
+	p = tasks_put_num(p, true, r->minflt, 10);
+	p = tasks_put_num(p, true, r->majflt, 7);
+	p = tasks_put_counters(p, r->c, false);
+	p = tasks_put_comm(p, r->comm);
+	seq_write(m, line, p - line);
 	return 0;
 }
 

@@ -16,22 +16,56 @@ static bool ends_with(const char *s, const char *suffix)
 	return ls >= lx && !strcmp(s + ls - lx, suffix);
 }
 
+static inline bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* "12", "-3", "1.5": what prints as a number (right-aligned, bare in JSON). */
 static bool is_integer(const char *s)
 {
 	if (*s == '-')
 		s++;
-	if (!isdigit((unsigned char)*s))
+	if (!is_digit(*s))
 		return false;
-	while (isdigit((unsigned char)*s))
+	while (is_digit(*s))
 		s++;
 	if (*s == '.') {
 		s++;
-		if (!isdigit((unsigned char)*s))
+		if (!is_digit(*s))
 			return false;
-		while (isdigit((unsigned char)*s))
+		while (is_digit(*s))
 			s++;
 	}
 	return *s == '\0';
+}
+
+/*
+ * The unsigned value of a number is_integer() accepts, its integer part for
+ * "1.5"; false for negative numbers and anything else (printed as it is).
+ */
+static bool unit_value(const char *s, unsigned long long *v)
+{
+	unsigned long long n = 0;
+	const char *p = s;
+
+	if (!is_digit(*p))
+		return false;
+	for (; is_digit(*p); p++) {
+		if (n > (ULLONG_MAX - 9) / 10)
+			return false;
+		n = n * 10 + (unsigned long long)(*p - '0');
+	}
+	if (*p == '.') {
+		if (!is_digit(*++p))
+			return false;
+		while (is_digit(*p))
+			p++;
+	}
+	if (*p)
+		return false;
+	*v = n;
+	return true;
 }
 
 bool mw_col_numeric(const char *col, const char *sample)
@@ -74,6 +108,29 @@ static void human_ns(unsigned long long ns, char *buf, size_t len)
 		snprintf(buf, len, "%.2fs", ns / 1e9);
 }
 
+/* @v tenths as "I.F", the per-mille columns shown as percent. */
+static void tenths(unsigned long long v, char *buf, size_t len)
+{
+	char text[24], *p = text + sizeof(text);
+	size_t n;
+
+	*--p = '\0';
+	*--p = (char)('0' + v % 10);
+	*--p = '.';
+	v /= 10;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	n = text + sizeof(text) - 1 - p;
+	if (!len)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+}
+
 enum cell_unit { UNIT_NONE, UNIT_KB, UNIT_BYTES, UNIT_NS, UNIT_PM };
 
 static enum cell_unit col_unit(const char *col)
@@ -106,11 +163,10 @@ static void format_unit(bool exact, enum cell_unit unit, const char *raw,
 {
 	unsigned long long v;
 
-	if (exact || unit == UNIT_NONE || !is_integer(raw) || raw[0] == '-') {
+	if (exact || unit == UNIT_NONE || !unit_value(raw, &v)) {
 		copy_text(raw, buf, len);
 		return;
 	}
-	v = strtoull(raw, NULL, 10);
 	switch (unit) {
 	case UNIT_KB:
 		human_bytes(v * 1024, buf, len);
@@ -122,7 +178,7 @@ static void format_unit(bool exact, enum cell_unit unit, const char *raw,
 		human_ns(v, buf, len);
 		break;
 	case UNIT_PM:
-		snprintf(buf, len, "%llu.%llu", v / 10, v % 10);
+		tenths(v, buf, len);
 		break;
 	case UNIT_NONE:
 		break;
@@ -220,26 +276,25 @@ struct text_cells {
 	unsigned short *len;
 };
 
-/* Appends @v (@len bytes) padded to @w, then the separator or nothing. */
+/*
+ * Appends @v (@len bytes) padded to @w, then the separator or nothing.
+ * Byte loops: cells are a few bytes, less than a memcpy() call costs.
+ */
 static char *put_cell(char *p, const char *v, size_t len, size_t w,
 		      bool right, bool last)
 {
-	size_t pad = w > len ? w - len : 0;
+	size_t pad = w > len ? w - len : 0, i;
 
-	if (last) {
-		memcpy(p, v, len);
-		return p + len;
-	}
-	if (right) {
-		memset(p, ' ', pad);
-		p += pad;
-	}
-	memcpy(p, v, len);
-	p += len;
-	if (!right) {
-		memset(p, ' ', pad);
-		p += pad;
-	}
+	if (right && !last)
+		for (i = 0; i < pad; i++)
+			*p++ = ' ';
+	for (i = 0; i < len; i++)
+		*p++ = v[i];
+	if (last)
+		return p;
+	if (!right)
+		for (i = 0; i < pad; i++)
+			*p++ = ' ';
 	*p++ = ' ';
 	return p;
 }
@@ -262,7 +317,7 @@ static void text_table(struct mw_out *o, const char *title, char *const *cols,
 		enum cell_unit unit = o->opts->exact ? UNIT_NONE : col_unit(cols[c]);
 
 		if (unit != UNIT_NONE && !arena)
-			arena = xcalloc(ncells, TEXT_CELL_MAX);
+			arena = xreallocarray(NULL, ncells, TEXT_CELL_MAX);
 		mw_col_label(cols[c], cell, sizeof(cell));
 		width[c] = strlen(cell);
 		numeric[c] = nrows > 0;
@@ -279,7 +334,7 @@ static void text_table(struct mw_out *o, const char *title, char *const *cols,
 				format_unit(false, unit, raw, cell, sizeof(cell));
 				if (strlen(cell) < TEXT_CELL_MAX) {
 					len = strlen(cell);
-					memcpy(slot, cell, len + 1);
+					memcpy(slot, cell, len);
 					arena_used += TEXT_CELL_MAX;
 					cells.text[i] = slot;
 				}

@@ -149,9 +149,9 @@ static char *put_decimal(char *p, unsigned long long v)
 void human_bytes(unsigned long long bytes, char *buf, size_t len)
 {
 	static const char units[] = "BKMGTPE";
-	unsigned long long d = 1, q, r;
+	unsigned long long d, q, r;
 	char text[32], *p = text;
-	int u = 0;
+	int u = 0, shift = 0;
 
 	/*
 	 * Integer arithmetic giving the text printf("%.1f" / "%.0f") gives
@@ -159,22 +159,24 @@ void human_bytes(unsigned long long bytes, char *buf, size_t len)
 	 * floating-point formatting, and then printf itself, were most of a
 	 * 2,000-row table's cost under emulation (Documentation/performance.md).
 	 */
-	while (u < 6 && bytes / d >= 1024) {
-		d *= 1024;
+	while (u < 6 && bytes >> shift >= 1024) {
+		shift += 10;
 		u++;
 	}
 	if (u == 0) {
 		p = put_decimal(p, bytes);
 	} else {
-		q = bytes / d;
-		r = bytes % d;
+		/* d = 1024^u: shifts and masks, not divisions */
+		d = 1ULL << shift;
+		q = bytes >> shift;
+		r = bytes & (d - 1);
 		if (q < 10) {		/* one decimal: count tenths */
-			q = q * 10 + r * 10 / d;
-			r = r * 10 % d;
+			q = q * 10 + ((r * 10) >> shift);
+			r = (r * 10) & (d - 1);
 		}
 		if (2 * r > d || (2 * r == d && (q & 1)))
 			q++;
-		if (bytes / d < 10) {
+		if (bytes >> shift < 10) {
 			p = put_decimal(p, q / 10);
 			*p++ = '.';
 			*p++ = (char)('0' + q % 10);
