@@ -61,6 +61,9 @@
 #include <linux/pid.h>
 #include <linux/ptrace.h>
 #include <linux/rculist.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -626,12 +629,33 @@ static void tasks_comm(struct tasks_row *r, struct task_struct *p)
 			*s = '?';
 }
 
+/*
+ * /proc/PID/fd shows a process's descriptors only to readers that may
+ * ptrace-read it; the fd count follows the same rule: the reader's fsuid and
+ * fsgid are the process's real, effective and saved ids and the process is
+ * dumpable, or the reader has CAP_SYS_PTRACE over it. Under rcu_read_lock().
+ */
+static bool tasks_may_see_fds(struct task_struct *p, int dumpable)
+{
+	const struct cred *cred = current_cred(), *tcred = __task_cred(p);
+
+	if (same_thread_group(p, current))
+		return true;
+	if (uid_eq(cred->fsuid, tcred->euid) && uid_eq(cred->fsuid, tcred->suid) &&
+	    uid_eq(cred->fsuid, tcred->uid) && gid_eq(cred->fsgid, tcred->egid) &&
+	    gid_eq(cred->fsgid, tcred->sgid) && gid_eq(cred->fsgid, tcred->gid) &&
+	    dumpable == SUID_DUMP_USER)
+		return true;
+	return ns_capable_noaudit(tcred->user_ns, CAP_SYS_PTRACE);
+}
+
 /* Called under rcu_read_lock(); false for tasks without an mm. */
 static bool tasks_fill_proc(struct tasks_row *r, struct task_struct *p)
 {
 	struct task_struct *t;
 	struct files_struct *files;
 	struct mm_struct *mm;
+	int dumpable;
 
 	task_lock(p);
 	mm = p->mm;
@@ -650,6 +674,7 @@ static bool tasks_fill_proc(struct tasks_row *r, struct task_struct *p)
 	/* As /proc/PID/status: the recorded peak, or now if higher. */
 	r->hwm = max(mm->hiwater_rss, r->rss_anon + r->rss_file + r->rss_shmem);
 	r->pte_bytes = mm_pgtables_bytes(mm);
+	dumpable = get_dumpable(mm);
 	files = p->files;
 	if (files) {
 		struct fdtable *fdt = files_fdtable(files);
@@ -657,6 +682,8 @@ static bool tasks_fill_proc(struct tasks_row *r, struct task_struct *p)
 		r->fds = bitmap_weight(fdt->open_fds, fdt->max_fds);
 	}
 	task_unlock(p);
+	if (!tasks_may_see_fds(p, dumpable))
+		r->fds = -1;	/* shown as "-" */
 
 	r->pid = p->tgid;
 	r->tgid = p->tgid;
@@ -867,7 +894,7 @@ static char *tasks_put_num(char *p, bool sep, unsigned long long v,
 	return p;
 }
 
-/* Pids, uids, thread and fd counts are never negative. */
+/* Pids and thread counts are never negative. */
 static char *tasks_put_id(char *p, bool sep, long long v, int width)
 {
 	return tasks_put_num(p, sep, v < 0 ? 0 : v, width);
@@ -923,7 +950,10 @@ static int tasks_seq_show(struct seq_file *m, void *v)
 	p = tasks_put_id(p, true, r->ppid, 7);
 	p = tasks_put_num(p, true, r->uid, 5);
 	p = tasks_put_id(p, true, r->threads, 5);
-	p = tasks_put_id(p, true, r->fds, 5);
+	if (r->fds < 0)
+		p += sprintf(p, " %5s", "-");
+	else
+		p = tasks_put_num(p, true, r->fds, 5);
 	p = tasks_put_num(p, true, TASKS_KB(r->vsz), 10);
 	p = tasks_put_num(p, true, TASKS_KB(rss), 9);
 	p = tasks_put_num(p, true, TASKS_KB(r->rss_anon), 9);

@@ -154,6 +154,22 @@ t_eq "$?" 1 "threads_pid rejects a negative pid"
 touch $wd/exit
 wait
 
+# --- fds only where /proc/PID/fd would show them -------------------------
+# As root: pid 1's count is /proc/1/fd's. As uid 1000: root's processes
+# show "-", the reader's own shell a number.
+t_eq "$(tasks_col $MW/tasks pid 1 fds)" "$(ls /proc/1/fd | wc -l)" "root sees pid 1's fds = ls /proc/1/fd"
+$P/run_as 1000 1000 sh -c 'cat /proc/memwatch/tasks > /tmp/tasks-as-user; echo $$ > /tmp/tasks-as-user.pid'
+t_check $? "uid 1000 can read tasks"
+t_eq "$(tasks_col /tmp/tasks-as-user pid 1 fds)" "-" "uid 1000 sees '-' for pid 1's fds"
+upid=$(cat /tmp/tasks-as-user.pid)
+t_eq "$(tasks_col /tmp/tasks-as-user pid "$upid" uid)" 1000 "uid 1000 sees its own shell (uid 1000)"
+ufds=$(tasks_col /tmp/tasks-as-user pid "$upid" fds)
+case $ufds in ''|*[!0-9]*) t_fail "... with a number of fds" "$ufds" ;; *) t_ok "... with a number of fds ($ufds)" ;; esac
+nroot=$(awk '/^# / { for (i = 2; i <= NF; i++) idx[$i] = i - 1; h = 1; next }
+	h && $(idx["uid"]) == 0 && $(idx["fds"]) != "-" { n++ } END { print n + 0 }' /tmp/tasks-as-user)
+t_eq "$nroot" 0 "uid 1000 sees no fd count of any root process"
+rm -f /tmp/tasks-as-user /tmp/tasks-as-user.pid
+
 # --- 2,000 short-lived processes leave nothing behind ---------------------
 $P/tasks_fork 2000 > $tmp/fork
 t_eq "$(cat $tmp/fork)" "forked 2000" "2000 short-lived processes ran"
