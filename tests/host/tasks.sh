@@ -167,4 +167,35 @@ t_check $? "--no-module says so on stderr"
 $read -t -p 99999 >/dev/null 2>"$tmp/err"
 t_eq "$?" 1 "/proc fallback: -p of a missing process exits 1"
 
+# --- cell formatting in the text view, "-" cells ---------------------------
+# A copy of the fixture with edge values: 1023 KiB and exactly 1 GiB of rss,
+# 1500 ns stalled, 0.5 % share, an fd count the reader may not see ("-").
+mkdir -p "$tmp/edge"
+cp $fx/module/status $fx/module/threads "$tmp/edge/"
+awk '$1 == 4243 { $5 = "-"; $7 = 1023; $29 = 1500; $31 = 5 }
+     $1 == 4242 { $7 = 1048576 } { print }' $fx/module/tasks >"$tmp/edge/tasks"
+MEMWATCH_ROOT=$tmp/edge $read -t >"$tmp/text"
+cell() { # PID COLUMN: the text view's cell
+	awk -v p="$1" -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) idx[$i] = i; next }
+		$1 == p { print $(idx[c]) }' "$tmp/text"
+}
+t_eq "$(cell 4243 RSS)" 1023K "1023 KiB prints 1023K"
+t_eq "$(cell 4242 RSS)" 1.0G "1048576 KiB prints 1.0G"
+t_eq "$(cell 4243 STALL)" 1.5us "1500 ns prints 1.5us"
+t_eq "$(cell 4243 SHARE%)" 0.5 "share_pm 5 prints 0.5 (%)"
+t_eq "$(cell 106 STALL)" 0ns "0 ns prints 0ns"
+t_eq "$(awk 'NR == 1 { e = index($0, "RSS_ANON") + 7 }
+	NR > 1 && (substr($0, e, 1) == " " || substr($0, e + 1, 1) != " ") { bad++ } END { print bad + 0 }' "$tmp/text")" 0 \
+	"numbers are right-aligned under their header (RSS_ANON ends in the same column on every row)"
+MEMWATCH_ROOT=$tmp/edge $read -t -p 4243 --json >"$tmp/json"
+out=$(py '
+import json, sys
+r = json.load(open(sys.argv[1]))["tasks"][0]
+assert r["fds"] == "-", r["fds"]
+assert r["rss_kb"] == 1023 and r["stall_ns"] == 1500, r
+print("fine")' "$tmp/json")
+t_eq "$out" fine "JSON: a '-' cell is the string \"-\", numbers stay numbers"
+out=$(MEMWATCH_ROOT=$tmp/edge $read -t -s fds --csv | tail -1 | cut -d, -f1)
+t_eq "$out" 4243 "-s fds puts the '-' row last"
+
 t_done
