@@ -173,11 +173,7 @@ static void sys_show_rows(struct seq_file *m, const char *node,
 		if (pgdat && it->src == SYS_AVAILABLE)
 			continue;
 		/* NR_SECONDARY_PAGETABLE < 0: this kernel lacks it. */
-		if (it->item < 0) {
-			pages = 0;
-		} else {
-			pages = sys_value(it, pgdat);
-		}
+		pages = it->item < 0 ? 0 : sys_value(it, pgdat);
 		seq_printf(m, "%-7s %-19s %12lu %14lu\n", node, it->name, pages,
 			   pages << (PAGE_SHIFT - 10));
 	}
