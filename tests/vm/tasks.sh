@@ -158,8 +158,8 @@ wait
 # As root: pid 1's count is /proc/1/fd's. As uid 1000: root's processes
 # show "-", the reader's own shell a number.
 t_eq "$(tasks_col $MW/tasks pid 1 fds)" "$(ls /proc/1/fd | wc -l)" "root sees pid 1's fds = ls /proc/1/fd"
-$P/run_as 1000 1000 sh -c 'cat /proc/memwatch/tasks > /tmp/tasks-as-user; echo $$ > /tmp/tasks-as-user.pid'
-t_check $? "uid 1000 can read tasks"
+su user -c 'cat /proc/memwatch/tasks > /tmp/tasks-as-user; echo $$ > /tmp/tasks-as-user.pid'
+t_check $? "uid 1000 (user) can read tasks"
 t_eq "$(tasks_col /tmp/tasks-as-user pid 1 fds)" "-" "uid 1000 sees '-' for pid 1's fds"
 upid=$(cat /tmp/tasks-as-user.pid)
 t_eq "$(tasks_col /tmp/tasks-as-user pid "$upid" uid)" 1000 "uid 1000 sees its own shell (uid 1000)"
