@@ -198,7 +198,7 @@ static void allocfail_record(gfp_t gfp, unsigned int order, int nid)
 		e.ctx = AF_CTX_TASK;
 	/* In interrupt context current is whoever was interrupted: say so. */
 	e.pid = current->pid;
-	get_task_comm(e.comm, current);
+	mw_current_comm(e.comm);
 
 	raw_spin_lock_irqsave(&allocfail_lock, flags);
 	allocfail_ring[allocfail_ring_next] = e;

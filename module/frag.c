@@ -483,10 +483,9 @@ static void frag_extfrag_probe(void *data, struct page *page, int alloc_order,
 		e->last_ns = now;
 		/* The latest name: a process may exec or rename itself. */
 		if (task)
-			memcpy(e->comm, current->comm, TASK_COMM_LEN);
+			mw_current_comm(e->comm);
 		else
 			strscpy(e->comm, "[irq]", TASK_COMM_LEN);
-		e->comm[TASK_COMM_LEN - 1] = '\0';
 	} else {
 		frag_ev_dropped++;
 	}
@@ -503,10 +502,9 @@ static void frag_extfrag_probe(void *data, struct page *page, int alloc_order,
 		r->alloc_mt = alloc_migratetype;
 		r->fallback_mt = fallback_migratetype;
 		if (task)
-			memcpy(r->comm, current->comm, TASK_COMM_LEN);
+			mw_current_comm(r->comm);
 		else
 			strscpy(r->comm, "[irq]", TASK_COMM_LEN);
-		r->comm[TASK_COMM_LEN - 1] = '\0';
 	}
 	raw_spin_unlock_irqrestore(&frag_ev_lock, flags);
 }

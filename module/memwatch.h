@@ -11,7 +11,9 @@
 
 #include <linux/kprobes.h>
 #include <linux/proc_fs.h>
+#include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
 #include <linux/tracepoint.h>
 
 #include "memwatch_abi.h"
@@ -75,6 +77,27 @@ extern struct mw_feature *const mw_features[];
 extern const unsigned int mw_nr_features;
 
 int mw_status_init(struct proc_dir_entry *dir);
+
+/* prctl(PR_SET_NAME) takes any bytes: keep one row per line in our files. */
+static inline void mw_comm_sanitize(char *comm)
+{
+	for (; *comm; comm++)
+		if ((unsigned char)*comm < ' ' || *comm == 0x7f)
+			*comm = '?';
+}
+
+/*
+ * current->comm without task_lock(): a probe handler may run in an interrupt
+ * that arrived while current held its own task_lock, where get_task_comm()
+ * (which takes it on 6.1) would deadlock. A concurrent rename can tear the
+ * copy; the kernel's tracepoints accept the same and memcpy comm too.
+ */
+static inline void mw_current_comm(char *buf)
+{
+	memcpy(buf, current->comm, TASK_COMM_LEN);
+	buf[TASK_COMM_LEN - 1] = '\0';
+	mw_comm_sanitize(buf);
+}
 
 /* Prints the "memwatch-<name> - version: M.m" line every file starts with. */
 static inline void mw_print_header(struct seq_file *m, const char *name)

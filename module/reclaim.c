@@ -269,7 +269,7 @@ static void reclaim_probe_kswapd_sleep(void *data, int nid)
 		return;
 	k = &reclaim_kswapd[nid];
 	e.pid = current->pid;
-	get_task_comm(e.comm, current);
+	mw_current_comm(e.comm);
 	raw_spin_lock_irqsave(&reclaim_lock, flags);
 	if (k->awake) {
 		k->awake = false;
@@ -341,7 +341,7 @@ static void reclaim_probe_direct_end(void *data, unsigned long nr_reclaimed)
 	e.pid = current->pid;
 	e.nid = numa_node_id();
 	e.reclaimed = nr_reclaimed;
-	get_task_comm(e.comm, current);
+	mw_current_comm(e.comm);
 	raw_spin_lock_irqsave(&reclaim_lock, flags);
 	f = reclaim_inflight_find(current, false);
 	if (f) {

@@ -620,13 +620,8 @@ struct tasks_snap {
 
 static void tasks_comm(struct tasks_row *r, struct task_struct *p)
 {
-	char *s;
-
 	get_task_comm(r->comm, p);
-	/* prctl(PR_SET_NAME) takes any bytes: keep one row per line. */
-	for (s = r->comm; *s; s++)
-		if ((unsigned char)*s < ' ' || *s == 0x7f)
-			*s = '?';
+	mw_comm_sanitize(r->comm);
 }
 
 /*

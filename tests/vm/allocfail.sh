@@ -78,6 +78,24 @@ check_mode() {
 check_mode tracepoint
 check_mode kretprobe
 
+# A comm with a newline (exec through a link so named) must not break the
+# one-row-per-line format: the row says "in?smod".
+if [ -f tests/kmod/memwatch_test.ko ]; then
+	insmod module/memwatch.ko
+	nl='
+'
+	ln -sf /bin/busybox "/tmp/in${nl}smod"
+	rows0=$(awk '/^# failures:/ { on = 1; next } on' $MW/allocfail | wc -l)
+	sh -c 'exec -a insmod "$1" tests/kmod/memwatch_test.ko order=10 tries=64 zone=dma' sh "/tmp/in${nl}smod" 2>/dev/null
+	rm -f "/tmp/in${nl}smod"
+	last=$(awk '/^# failures:/ { on = 1; next } on' $MW/allocfail | tail -n 1)
+	t_eq "$(echo "$last" | awk '{ print $NF }')" "in?smod" "a newline in comm prints as '?'" "$last"
+	rows1=$(awk '/^# failures:/ { on = 1; next } on' $MW/allocfail | wc -l)
+	bad=$(awk '/^# failures:/ { on = 1; next } on && NF != 14' $MW/allocfail | head -n 3)
+	t_eq "$bad" "" "every ring row has its 14 fields ($rows0 -> $rows1 rows)"
+	rmmod memwatch
+fi
+
 out=$(insmod module/memwatch.ko allocfail_probe=nosuch 2>&1)
 t_check $? "insmod with allocfail_probe=nosuch still loads (the feature is off)" "$out"
 dmesg | grep -q 'allocfail_probe=nosuch: expected tracepoint or kretprobe'
