@@ -66,6 +66,20 @@ static int write_out(const char *dir, const char *path, const char *buf,
 	return 0;
 }
 
+/* Writes each file's first read; -1 if one could not be read or written. */
+static int save_all(const char *dir, const struct snap *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (s[i].nbefore < 0) {
+			fprintf(stderr, "quiet_snap: cannot read %s\n", s[i].path);
+			return -1;
+		}
+		if (write_out(dir, s[i].path, s[i].before, s[i].nbefore))
+			return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct snap kern[MAX_FILES], mod[MAX_FILES];
@@ -119,22 +133,8 @@ int main(int argc, char **argv)
 				quiet = 0;
 	}
 	try--;
-	for (i = 0; i < nkern; i++) {
-		if (kern[i].nbefore < 0) {
-			fprintf(stderr, "quiet_snap: cannot read %s\n", kern[i].path);
-			return 2;
-		}
-		if (write_out(dir, kern[i].path, kern[i].before, kern[i].nbefore))
-			return 2;
-	}
-	for (i = 0; i < nmod; i++) {
-		if (mod[i].nbefore < 0) {
-			fprintf(stderr, "quiet_snap: cannot read %s\n", mod[i].path);
-			return 2;
-		}
-		if (write_out(dir, mod[i].path, mod[i].before, mod[i].nbefore))
-			return 2;
-	}
+	if (save_all(dir, kern, nkern) || save_all(dir, mod, nmod))
+		return 2;
 	printf("%squiet after %d tries\n", quiet ? "" : "not ", try);
 	return quiet ? 0 : 1;
 }

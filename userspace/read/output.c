@@ -108,11 +108,22 @@ static void human_ns(unsigned long long ns, char *buf, size_t len)
 		snprintf(buf, len, "%.2fs", ns / 1e9);
 }
 
+static void copy_text(const char *raw, char *buf, size_t len)
+{
+	size_t n = strlen(raw);
+
+	if (!len)
+		return;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, raw, n);
+	buf[n] = '\0';
+}
+
 /* @v tenths as "I.F", the per-mille columns shown as percent. */
 static void tenths(unsigned long long v, char *buf, size_t len)
 {
 	char text[24], *p = text + sizeof(text);
-	size_t n;
 
 	*--p = '\0';
 	*--p = (char)('0' + v % 10);
@@ -122,13 +133,7 @@ static void tenths(unsigned long long v, char *buf, size_t len)
 		*--p = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	n = text + sizeof(text) - 1 - p;
-	if (!len)
-		return;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
+	copy_text(p, buf, len);
 }
 
 enum cell_unit { UNIT_NONE, UNIT_KB, UNIT_BYTES, UNIT_NS, UNIT_PM };
@@ -144,18 +149,6 @@ static enum cell_unit col_unit(const char *col)
 	if (ends_with(col, "_pm"))
 		return UNIT_PM;
 	return UNIT_NONE;
-}
-
-static void copy_text(const char *raw, char *buf, size_t len)
-{
-	size_t n = strlen(raw);
-
-	if (!len)
-		return;
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, raw, n);
-	buf[n] = '\0';
 }
 
 static void format_unit(bool exact, enum cell_unit unit, const char *raw,
