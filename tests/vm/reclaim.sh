@@ -95,10 +95,13 @@ t_diag "scanned $scan (vmstat $vscan), reclaimed $steal (vmstat $vsteal)"
 # at, plus what try_to_inc_min_seq() aged, while pgscan counts only the
 # isolated ones (mm/vmscan.c: __count_vm_events(item, isolated)). So there
 # the tracepoint's figure bounds pgscan from above instead of equalling it.
+# How far above has no bound: folios scan_folios() sorts back (referenced,
+# wrong generation) count in the tracepoint only, and under light pressure
+# they can outnumber the isolated ones many times (seen: 529 against 65).
 mglru=$(cat /sys/kernel/mm/lru_gen/enabled 2>/dev/null || echo 0x0000)
 if [ "$mglru" != 0x0000 ]; then
-	[ "$scan" -ge $((vscan - vscan / 10 - 64)) ] && [ "$scan" -le $((vscan * 2 + 64)) ]
-	t_check $? "scanned pages bound pgscan deltas (multi-gen LRU $mglru: $scan vs $vscan)"
+	[ "$scan" -ge $((vscan - vscan / 10 - 64)) ]
+	t_check $? "scanned pages >= pgscan deltas (multi-gen LRU $mglru: $scan vs $vscan)"
 else
 	t_near "$scan" "$vscan" $((vscan / 10 + 64)) "scanned pages agree with pgscan deltas"
 fi
