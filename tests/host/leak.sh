@@ -330,4 +330,50 @@ fi
 "$mw" --suppressions /nonexistent true >/dev/null 2>&1
 t_eq "$?" 2 "a missing suppression file is an error"
 
+# --- the unwinder ---------------------------------------------------------------
+# MEMWATCH_LEAK_UNWIND=check unwinds every stack twice, with the rule cache
+# (unwind.c) and with libunwind, and prints how many differ.
+# unwind_summary ERRFILE: "STACKS DIFFER SLOW" from the check line
+unwind_summary() {
+	sed -n 's/^memwatch-leak: unwinder check: \([0-9]*\) stacks, \([0-9]*\) differ, \([0-9]*\) unwound by libunwind$/\1 \2 \3/p' "$1"
+}
+MEMWATCH_LEAK_UNWIND=check run unwind -- $L/unwind_paths
+read -r n_stk n_diff n_slow _ <<<"$(unwind_summary "$tmp/unwind.err") x x x"
+t_check "$([ "$n_diff" = 0 ] && [ "$n_stk" -ge 20 ] 2>/dev/null; echo $?)" \
+	"unwind_paths: $n_stk stacks as libunwind unwinds them ($n_diff differ)"
+t_check "$([ "$n_slow" -ge 3 ] 2>/dev/null; echo $?)" \
+	"unwind_paths: the 3 allocations in a signal handler go through libunwind ($n_slow)"
+ln=$(line_of $L/unwind_paths.c sighandler)
+t_eq "$(q "$tmp/unwind.json" "at(main,'definitely_lost','unwind_paths.c',$ln), [f['function'] for f in recs(main,'definitely_lost','unwind_paths.c',$ln)[0]['stack']][-2:]")" \
+	"(144, ['raise', 'main'])" "unwind_paths: 3 x 48 bytes in the signal handler, stack through raise() to main"
+ln=$(line_of $L/unwind_paths.c vla)
+t_eq "$(q "$tmp/unwind.json" "at(main,'definitely_lost','unwind_paths.c',$ln), sorted([f['function'] for f in r['stack']].count('with_vla') for r in recs(main,'definitely_lost','unwind_paths.c',$ln))")" \
+	"(72, [4, 5, 6])" "unwind_paths: recursion with a variable-length array, 4, 5 and 6 frames deep"
+ln=$(line_of $L/unwind_paths.c nofp)
+t_eq "$(q "$tmp/unwind.json" "at(main,'definitely_lost','unwind_paths.c',$ln), [f['function'] for f in recs(main,'definitely_lost','unwind_paths.c',$ln)[0]['stack']][:2]")" \
+	"(96, ['no_fp', 'main'])" "unwind_paths: a function without frame pointer, then main"
+t_eq "$(q "$tmp/unwind.json" "S(main,'definitely_lost')")" 1080 \
+	"unwind_paths: 1080 bytes lost in all, 768 of them in code dlclose() unloaded"
+
+# real programs from Debian, built without frame pointers
+for prog in python3 sort; do
+	case $prog in
+	python3) cmd=(/usr/bin/python3 -c 'import json; print(len(json.dumps([{"a": i, "b": [i]} for i in range(5000)])))') ;;
+	sort) seq 1 20000 | sort -R >"$tmp/sort.in"; cmd=(sort -n "$tmp/sort.in" -o "$tmp/sort.out") ;;
+	esac
+	MEMWATCH_LEAK_UNWIND=check run "unwind_$prog" -- "${cmd[@]}"
+	read -r n_stk n_diff n_slow _ <<<"$(unwind_summary "$tmp/unwind_$prog.err") x x x"
+	t_check "$([ "$n_diff" = 0 ] && [ "$n_stk" -ge 100 ] 2>/dev/null; echo $?)" \
+		"$prog: $n_stk stacks as libunwind unwinds them ($n_diff differ, $n_slow by libunwind)"
+done
+
+run member_fast -- $L/leak_member
+MEMWATCH_LEAK_UNWIND=libunwind run member_slow -- $L/leak_member
+frames="sorted((l['bytes'], [(f['function'], f['line'], f['offset']) for f in l['stack']]) for l in main['leaks'])"
+t_eq "$(q "$tmp/member_fast.json" "$frames")" "$(q "$tmp/member_slow.json" "$frames")" \
+	"leak_member: the same report with MEMWATCH_LEAK_UNWIND=libunwind"
+MEMWATCH_LEAK_UNWIND=bogus run unwind_bad -- $L/leak_temp
+t_eq "$(grep -c "MEMWATCH_LEAK_UNWIND is fast, libunwind or check; using fast, not bogus" "$tmp/unwind_bad.err"):$(q "$tmp/unwind_bad.json" "S(main,'definitely_lost')")" \
+	"1:1000" "a bad MEMWATCH_LEAK_UNWIND is named on stderr; the report is still right"
+
 t_done

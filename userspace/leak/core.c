@@ -25,30 +25,24 @@ _Atomic uint32_t mwl_now;
  * back into our malloc before we know the real one, so they are served from
  * here and never freed.
  */
-static char boot_arena[64 * 1024] __attribute__((aligned(64)));
+char mwl_boot_arena[MWL_BOOT_ARENA] __attribute__((aligned(64)));
 static _Atomic size_t boot_used;
 
 void *mwl_boot_alloc(size_t n);
-int mwl_is_boot(const void *p);
 size_t mwl_boot_room(const void *p);
 
 void *mwl_boot_alloc(size_t n)
 {
 	n = (n + 15) & ~(size_t)15;
 	size_t off = atomic_fetch_add(&boot_used, n);
-	if (off + n > sizeof(boot_arena))
+	if (off + n > sizeof(mwl_boot_arena))
 		return NULL;
-	return boot_arena + off;	/* static storage: already zero */
+	return mwl_boot_arena + off;	/* static storage: already zero */
 }
 
 size_t mwl_boot_room(const void *p)
 {
-	return (size_t)(boot_arena + sizeof(boot_arena) - (const char *)p);
-}
-
-int mwl_is_boot(const void *p)
-{
-	return (const char *)p >= boot_arena && (const char *)p < boot_arena + sizeof(boot_arena);
+	return (size_t)(mwl_boot_arena + sizeof(mwl_boot_arena) - (const char *)p);
 }
 
 /*
@@ -160,6 +154,13 @@ static void config_read(void)
 	mwl_cfg.interval = env_uint(MWL_ENV_INTERVAL, 0);
 	mwl_cfg.min_age = env_uint(MWL_ENV_MIN_AGE, 0);
 	mwl_cfg.signal = (int)env_uint(MWL_ENV_SIGNAL, 0);
+	const char *u = getenv(MWL_ENV_UNWIND);
+	if (u && !strcmp(u, "libunwind"))
+		mwl_cfg.unwind = MWL_UNWIND_SLOW;
+	else if (u && !strcmp(u, "check"))
+		mwl_cfg.unwind = MWL_UNWIND_CHECK;
+	else if (u && *u && strcmp(u, "fast"))
+		mwl_log("memwatch-leak: " MWL_ENV_UNWIND " is fast, libunwind or check; using fast, not ", u);
 	mwl_cfg.enabled = 1;
 	if (!mwl_cfg.follow_exec)
 		env_scrub();
@@ -171,6 +172,7 @@ static void config_read(void)
 static void fork_prepare(void)
 {
 	mwl_misc_lock();
+	mwl_unwind_fork_prepare();
 	mwl_stack_lock();
 	mwl_table_lock_all();
 }
@@ -179,6 +181,7 @@ static void fork_parent(void)
 {
 	mwl_table_unlock_all();
 	mwl_stack_unlock();
+	mwl_unwind_fork_done();
 	mwl_misc_unlock();
 }
 
@@ -222,6 +225,9 @@ void mwl_init(void)
 	}
 	if (mwl_cfg.enabled) {
 		mwl_stack_init();
+		if (mwl_cfg.unwind == MWL_UNWIND_CHECK)
+			mwl_stack_check_start();
+		mwl_unwind_init();
 		mwl_table_init();
 		mwl_thread_note_main();
 		if (mwl_cfg.fds)
@@ -233,16 +239,6 @@ void mwl_init(void)
 	atomic_store(&mwl_state, mwl_cfg.enabled ? ST_READY : ST_DONE);
 	if (mwl_cfg.enabled && (mwl_cfg.interval || mwl_cfg.signal))
 		mwl_reporter_start();
-}
-
-int mwl_tracking(void)
-{
-	int st = atomic_load_explicit(&mwl_state, memory_order_relaxed);
-	if (unlikely(st == ST_UNINIT)) {
-		mwl_init();
-		st = atomic_load_explicit(&mwl_state, memory_order_relaxed);
-	}
-	return st == ST_READY && !mwl_busy;
 }
 
 __attribute__((constructor)) static void mwl_ctor(void)

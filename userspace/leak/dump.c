@@ -232,6 +232,8 @@ void mwl_report_exit(uintptr_t sp)
 	write_sites_and_stacks(&dump_out, &a);
 	dump_close(tmp, final);
 out:
+	if (atomic_load(&mwl_state) == ST_READY)
+		mwl_stack_check_summary();
 	atomic_store(&mwl_state, ST_DONE);
 	mwl_table_unlock_all();
 	pthread_mutex_unlock(&report_mutex);

@@ -14,7 +14,6 @@
 #include <sched.h>
 
 void *mwl_boot_alloc(size_t n);
-int mwl_is_boot(const void *p);
 size_t mwl_boot_room(const void *p);
 
 static void track(void *p, size_t n, int fn)
@@ -73,8 +72,7 @@ MWL_EXPORT void *calloc(size_t n, size_t size)
 static void untrack_free(void *p, int free_fn)
 {
 	struct mwl_blk old;
-	if (mwl_table_remove((uintptr_t)p, &old) &&
-	    mwl_family_of(old.fn) != mwl_family_of(free_fn))
+	if (mwl_table_remove((uintptr_t)p, free_fn, &old) == 2)
 		mwl_note_mismatch(&old, free_fn, mwl_stack_capture());
 }
 
@@ -120,7 +118,7 @@ static void *do_realloc(void *p, size_t n, int fn)
 	}
 	mwl_busy++;
 	struct mwl_blk old;
-	int had = p && mwl_table_remove((uintptr_t)p, &old);
+	int had = p && mwl_table_remove((uintptr_t)p, -1, &old);
 	if (had && mwl_family_of(old.fn) != FAM_MALLOC)
 		mwl_note_mismatch(&old, FN_REALLOC, mwl_stack_capture());
 	void *q = mwl_real.realloc(p, n);

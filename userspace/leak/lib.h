@@ -59,7 +59,10 @@ struct mwl_config {
 	int follow_fork, follow_exec, fds;
 	unsigned interval, min_age;
 	int signal;
+	int unwind;	/* enum mwl_unwind_mode */
 };
+
+enum mwl_unwind_mode { MWL_UNWIND_FAST, MWL_UNWIND_SLOW, MWL_UNWIND_CHECK };
 
 extern struct mwl_real mwl_real;
 extern struct mwl_config mwl_cfg;
@@ -68,7 +71,25 @@ extern MWL_TLS int mwl_busy;
 extern _Atomic uint32_t mwl_now;	/* seconds since start, coarse */
 
 void mwl_init(void);
-int mwl_tracking(void);	/* ready, enabled, not busy */
+
+/* ready, enabled, not busy */
+static inline int mwl_tracking(void)
+{
+	int st = atomic_load_explicit(&mwl_state, memory_order_relaxed);
+	if (unlikely(st == ST_UNINIT)) {
+		mwl_init();
+		st = atomic_load_explicit(&mwl_state, memory_order_relaxed);
+	}
+	return st == ST_READY && !mwl_busy;
+}
+
+/* what dlsym() allocates before the real malloc is known (never freed) */
+#define MWL_BOOT_ARENA (64 * 1024)
+extern char mwl_boot_arena[MWL_BOOT_ARENA];
+static inline int mwl_is_boot(const void *p)
+{
+	return (const char *)p >= mwl_boot_arena && (const char *)p < mwl_boot_arena + MWL_BOOT_ARENA;
+}
 
 /* internal memory: never from malloc, never scanned as a root */
 void *mwl_arena_alloc(size_t n);
@@ -78,11 +99,25 @@ int mwl_is_internal(uintptr_t lo, uintptr_t hi);
 
 /* stack.c */
 void mwl_stack_init(void);
-uint32_t mwl_stack_capture(void);
+/*
+ * The stack of the program's call into the function that expands this
+ * (ours; it has a frame pointer: -fno-omit-frame-pointer), not counting
+ * our own frames.
+ */
+#define mwl_stack_capture() mwl_stack_capture_at(__builtin_frame_address(0))
+uint32_t mwl_stack_capture_at(const uintptr_t *fp);
 int mwl_stack_get(uint32_t id, const uintptr_t **ips);
 void mwl_stack_lock(void);
 void mwl_stack_unlock(void);
+void mwl_stack_check_start(void);
+void mwl_stack_check_summary(void);
 extern uintptr_t mwl_self_text_lo, mwl_self_text_hi;
+
+/* unwind.c */
+void mwl_unwind_init(void);
+int mwl_unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *ips, int max);
+void mwl_unwind_fork_prepare(void);
+void mwl_unwind_fork_done(void);
 
 /* table.c */
 struct mwl_blk {
@@ -96,7 +131,8 @@ struct mwl_blk {
 };
 void mwl_table_init(void);
 int mwl_table_insert(uintptr_t addr, size_t size, uint32_t stack, int fn);
-int mwl_table_remove(uintptr_t addr, struct mwl_blk *out);
+/* 0: not live; 1: removed; 2: removed, other family than free_fn (or -1), *out set */
+int mwl_table_remove(uintptr_t addr, int free_fn, struct mwl_blk *out);
 void mwl_table_lock_all(void);
 void mwl_table_unlock_all(void);
 /* calls fn for each block; caller holds all locks or one at a time (locked=0) */

@@ -17,6 +17,7 @@
 #define MWL_ENV_INTERVAL "MEMWATCH_LEAK_INTERVAL"	/* seconds, 0 = off */
 #define MWL_ENV_MIN_AGE "MEMWATCH_LEAK_MIN_AGE"	/* seconds */
 #define MWL_ENV_SIGNAL "MEMWATCH_LEAK_SIGNAL"	/* signal number, 0 = off */
+#define MWL_ENV_UNWIND "MEMWATCH_LEAK_UNWIND"	/* fast (default), libunwind, check */
 
 #define MWL_MAX_DEPTH 64
 #define MWL_DEFAULT_DEPTH 16

@@ -1,11 +1,13 @@
 /*
- * stack.c - call stacks of allocations: captured with libgcc's unwinder
- * (eh_frame, so no frame pointers needed), capped at mwl_cfg.depth frames,
- * and interned into a table keyed by hash so a block stores a 32-bit id.
+ * stack.c - call stacks of allocations: captured by unwind.c from the CFI
+ * (no frame pointers needed; libunwind or libgcc where it cannot), capped at
+ * mwl_cfg.depth frames, and interned into a table keyed by hash so a block
+ * stores a 32-bit id.
  * Lookups of known stacks take no lock; that is the hot path.
  */
 #include "lib.h"
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <sched.h>
@@ -100,10 +102,11 @@ static uint64_t stack_hash(const uintptr_t *ips, int n)
 	return h ? h : 1;
 }
 
+static int same_ips(const uintptr_t *a, const uintptr_t *b, int n);
+
 static int stk_equal(const struct stk *s, const uintptr_t *ips, int n)
 {
-	return s->depth == (uint32_t)n &&
-	       !memcmp(stk_frames + s->off, ips, sizeof(*ips) * (size_t)n);
+	return s->depth == (uint32_t)n && same_ips(stk_frames + s->off, ips, n);
 }
 
 static uint32_t stack_intern(const uintptr_t *ips, int n)
@@ -149,36 +152,122 @@ static uint32_t stack_intern(const uintptr_t *ips, int n)
 #ifdef MWL_LIBUNWIND
 /*
  * libunwind's unw_backtrace keeps a per-thread cache of frame layouts by
- * address, so a known call path costs a few loads per frame; libgcc's
- * _Unwind_Backtrace re-reads the CFI of every frame on every call, which
- * made the hot path ten times slower.
+ * address; libgcc's _Unwind_Backtrace re-reads the CFI of every frame on
+ * every call, ten times slower. Both are the fallback of unwind.c.
  */
-#define SELF_FRAMES_MAX 4
+#define SELF_FRAMES_MAX 8
 
-uint32_t mwl_stack_capture(void)
+static int capture_slow(uintptr_t *ips)
 {
 	void *raw[MWL_MAX_DEPTH + SELF_FRAMES_MAX];
-	uintptr_t ips[MWL_MAX_DEPTH + SELF_FRAMES_MAX];
 	int got = unw_backtrace(raw, mwl_cfg.depth + SELF_FRAMES_MAX), n = 0;
 	/* our own frames (the hook, the thread wrapper) are not the program's */
 	for (int i = 0; i < got && n < mwl_cfg.depth; i++)
 		if ((uintptr_t)raw[i] < mwl_self_text_lo || (uintptr_t)raw[i] >= mwl_self_text_hi)
 			ips[n++] = (uintptr_t)raw[i];
-	if (n <= 0)
-		return 0;
-	return stack_intern(ips, n);
+	return n;
 }
 #else
-uint32_t mwl_stack_capture(void)
+static int capture_slow(uintptr_t *ips)
 {
-	uintptr_t ips[MWL_MAX_DEPTH];
 	struct trace t = { ips, 0, mwl_cfg.depth };
 	_Unwind_Backtrace(trace_cb, &t);
-	if (!t.n)
-		return 0;
-	return stack_intern(ips, t.n);
+	return t.n;
 }
 #endif
+
+/* the thread's previous stack; ids never change, so it never goes stale */
+static MWL_TLS struct {
+	int n;
+	uint32_t id;
+	uintptr_t ips[MWL_MAX_DEPTH];
+} last;
+
+static inline int same_ips(const uintptr_t *a, const uintptr_t *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+static _Atomic uint64_t checked, differ, fell_back;
+static int check_fd = 2;
+
+/* a copy of stderr: programs like sort(1) close theirs before exiting */
+void mwl_stack_check_start(void)
+{
+	int fd = fcntl(2, F_DUPFD_CLOEXEC, 64);
+	if (fd >= 0)
+		check_fd = fd;
+}
+
+/* MEMWATCH_LEAK_UNWIND=check: the stack libunwind finds must be the same */
+static void check_stack(const uintptr_t *ips, int n)
+{
+	uintptr_t slow[MWL_MAX_DEPTH];
+	int m = capture_slow(slow);
+	atomic_fetch_add_explicit(&checked, 1, memory_order_relaxed);
+	if (m == n && !memcmp(slow, ips, sizeof(*ips) * (size_t)n))
+		return;
+	if (atomic_fetch_add_explicit(&differ, 1, memory_order_relaxed))
+		return;
+	struct mwl_out o = { .fd = check_fd };
+	mwl_out_str(&o, "memwatch-leak: unwinders differ:\n fast:");
+	for (int i = 0; i < n; i++) {
+		mwl_out_ch(&o, ' ');
+		mwl_out_hex(&o, ips[i]);
+	}
+	mwl_out_str(&o, "\n libunwind:");
+	for (int i = 0; i < m; i++) {
+		mwl_out_ch(&o, ' ');
+		mwl_out_hex(&o, slow[i]);
+	}
+	mwl_out_ch(&o, '\n');
+	mwl_out_flush(&o);
+}
+
+void mwl_stack_check_summary(void)
+{
+	if (mwl_cfg.unwind != MWL_UNWIND_CHECK)
+		return;
+	struct mwl_out o = { .fd = check_fd };
+	mwl_out_str(&o, "memwatch-leak: unwinder check: ");
+	mwl_out_u64(&o, atomic_load(&checked));
+	mwl_out_str(&o, " stacks, ");
+	mwl_out_u64(&o, atomic_load(&differ));
+	mwl_out_str(&o, " differ, ");
+	mwl_out_u64(&o, atomic_load(&fell_back));
+	mwl_out_str(&o, " unwound by libunwind\n");
+	mwl_out_flush(&o);
+}
+
+/* fp: the frame of one of our functions; the walk starts at its caller */
+uint32_t mwl_stack_capture_at(const uintptr_t *fp)
+{
+	uintptr_t ips[MWL_MAX_DEPTH];
+	int n = -1;
+	if (mwl_cfg.unwind != MWL_UNWIND_SLOW)
+		n = mwl_unwind(fp[1], (uintptr_t)(fp + 2), fp[0], ips, mwl_cfg.depth);
+	if (n < 0) {
+		atomic_fetch_add_explicit(&fell_back, 1, memory_order_relaxed);
+		n = capture_slow(ips);
+	}
+	else if (mwl_cfg.unwind == MWL_UNWIND_CHECK)
+		check_stack(ips, n);
+	if (n <= 0)
+		return 0;
+	/* loops allocate from one place many times in a row */
+	if (n == last.n && same_ips(ips, last.ips, n))
+		return last.id;
+	uint32_t id = stack_intern(ips, n);
+	if (id) {
+		last.n = n;
+		last.id = id;
+		memcpy(last.ips, ips, sizeof(*ips) * (size_t)n);
+	}
+	return id;
+}
 
 int mwl_stack_get(uint32_t id, const uintptr_t **ips)
 {
