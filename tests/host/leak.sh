@@ -330,6 +330,16 @@ fi
 "$mw" --suppressions /nonexistent true >/dev/null 2>&1
 t_eq "$?" 2 "a missing suppression file is an error"
 
+# --- the allocator's interface through the block headers ------------------------
+run heap_api -- $L/heap_api pvalloc
+t_eq "$rc $(cat "$tmp/heap_api.out")" "0 heap_api: ok" \
+	"heap_api: alignment, usable size, realloc contents, realloc(p, 0), calloc, bad alignments as glibc"
+t_eq "$(q "$tmp/heap_api.json" "sorted((l['allocator'], l['bytes']) for l in main['leaks'] if l['kind'] == 'definitely_lost')")" \
+	"[('aligned_alloc', 64), ('memalign', 100), ('posix_memalign', 50), ('valloc', 10)]" \
+	"heap_api: the four aligned blocks lost, with the sizes asked for"
+run heap_api_vg -- $L/heap_api
+compare_vg heap_api_vg $L/heap_api
+
 # --- the unwinder ---------------------------------------------------------------
 # MEMWATCH_LEAK_UNWIND=check unwinds every stack twice, with the rule cache
 # (unwind.c) and with libunwind, and prints how many differ.
@@ -354,6 +364,15 @@ t_eq "$(q "$tmp/unwind.json" "at(main,'definitely_lost','unwind_paths.c',$ln), [
 	"(96, ['no_fp', 'main'])" "unwind_paths: a function without frame pointer, then main"
 t_eq "$(q "$tmp/unwind.json" "S(main,'definitely_lost')")" 1080 \
 	"unwind_paths: 1080 bytes lost in all, 768 of them in code dlclose() unloaded"
+
+ln=$(line_of $L/threads_churn.c churn)
+MEMWATCH_LEAK_UNWIND=check run churn -- $L/threads_churn
+t_eq "$rc $(q "$tmp/churn.json" "at(main,'definitely_lost','threads_churn.c',$ln), nat(main,'definitely_lost','threads_churn.c',$ln), S(main,'possibly_lost'), S(main,'still_reachable')")" \
+	"0 (1320, 40, 0, 0)" "threads_churn: 4 threads, blocks freed across threads; 40 x 33 bytes lost, nothing else"
+read -r n_stk n_diff n_slow _ <<<"$(unwind_summary "$tmp/churn.err") x x x"
+t_check "$([ "$n_diff" = 0 ] && [ "$n_stk" -ge 80000 ] 2>/dev/null; echo $?)" \
+	"threads_churn: $n_stk stacks from 5 threads as libunwind unwinds them ($n_diff differ)"
+compare_vg churn $L/threads_churn
 
 # real programs from Debian, built without frame pointers
 for prog in python3 sort; do

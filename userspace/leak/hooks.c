@@ -3,22 +3,50 @@
  * C++ (operator new/delete in all their mangled forms), plus mismatched
  * deallocation records.
  *
+ * A tracked block is the real allocator's block with MWL_HDR bytes (or the
+ * alignment, for aligned ones) in front for its header (table.c); the
+ * program sees the address after them. So every function that takes a
+ * pointer back (free, realloc, malloc_usable_size, delete) translates it,
+ * tracking or not, and the real functions never see a program address of a
+ * tracked block. Blocks allocated while not tracking have no header.
+ *
  * Order matters for correctness under threads: a block leaves the table
  * before the real free() (so the address cannot be handed out again while
  * still listed) and enters it after the real malloc() returns.
  */
 #include "lib.h"
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <unistd.h>
 
 void *mwl_boot_alloc(size_t n);
 size_t mwl_boot_room(const void *p);
 
-static void track(void *p, size_t n, int fn)
+/*
+ * What to ask the real allocator for: off bytes of room, then n. Never so
+ * little that the program's address would be where glibc's next chunk
+ * starts: glibc's own pointers to that chunk would look like pointers to
+ * the block. SIZE_MAX (which fails) if it does not fit.
+ */
+static size_t real_size(size_t n, size_t off)
 {
-	mwl_table_insert((uintptr_t)p, n, mwl_stack_capture(), fn);
+	if (n < MWL_HDR)
+		n = MWL_HDR;
+	return n > SIZE_MAX - off ? SIZE_MAX : n + off;
+}
+
+/*
+ * raw: from the real allocator with off bytes to spare in front. Inlined,
+ * as the functions below that call it, so the walk starts at the hook's
+ * caller without unwinding our own frames.
+ */
+static inline __attribute__((always_inline)) void *track(void *raw, size_t off, size_t n, int fn)
+{
+	return mwl_table_add(raw, off, n, mwl_stack_capture(), fn);
 }
 
 /* Not ready yet (inside dlsym) or already reported: no tracking. */
@@ -31,16 +59,28 @@ static void *slow_malloc(size_t n)
 	return mwl_real.malloc(n);
 }
 
+static void *no_memory(void)
+{
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* the caller is tracking */
+static inline __attribute__((always_inline)) void *alloc_tracked(size_t n, int fn)
+{
+	mwl_busy++;
+	void *p = mwl_real.malloc(real_size(n, MWL_HDR));
+	if (p)
+		p = track(p, MWL_HDR, n, fn);
+	mwl_busy--;
+	return p;
+}
+
 MWL_EXPORT void *malloc(size_t n)
 {
 	if (!mwl_tracking())
 		return slow_malloc(n);
-	mwl_busy++;
-	void *p = mwl_real.malloc(n);
-	if (p)
-		track(p, n, FN_MALLOC);
-	mwl_busy--;
-	return p;
+	return alloc_tracked(n, FN_MALLOC);
 }
 
 MWL_EXPORT void *calloc(size_t n, size_t size)
@@ -49,45 +89,46 @@ MWL_EXPORT void *calloc(size_t n, size_t size)
 	int ovf = __builtin_mul_overflow(n, size, &total);
 	if (!mwl_tracking()) {
 		if (atomic_load(&mwl_state) == ST_RESOLVING || !mwl_real.calloc) {
-			if (ovf) {
-				errno = ENOMEM;
-				return NULL;
-			}
+			if (ovf)
+				return no_memory();
 			return mwl_boot_alloc(total);
 		}
 		return mwl_real.calloc(n, size);
 	}
-	if (ovf) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (ovf)
+		return no_memory();
 	mwl_busy++;
-	void *p = mwl_real.calloc(n, size);
+	void *p = mwl_real.calloc(real_size(total, MWL_HDR), 1);
 	if (p)
-		track(p, total, FN_CALLOC);
+		p = track(p, MWL_HDR, total, FN_CALLOC);
 	mwl_busy--;
 	return p;
 }
 
-static void untrack_free(void *p, int free_fn)
+/*
+ * Gives p back to the real allocator; a tracked block leaves the table
+ * first. free_fn < 0: no family check (realloc does its own).
+ */
+static void release(void *p, int free_fn, int tracking)
 {
 	struct mwl_blk old;
-	if (mwl_table_remove((uintptr_t)p, free_fn, &old) == 2)
+	void *raw = mwl_table_take(p, &old, !tracking);
+	if (tracking && raw != p && raw && free_fn >= 0 &&
+	    mwl_family_of(old.fn) != mwl_family_of(free_fn))
 		mwl_note_mismatch(&old, free_fn, mwl_stack_capture());
+	if (raw)
+		mwl_real.free(raw);
 }
 
 static void do_free(void *p, int free_fn)
 {
 	if (!p || mwl_is_boot(p))
 		return;
-	if (!mwl_tracking()) {
-		if (mwl_real.free)
-			mwl_real.free(p);
+	int tracking = mwl_tracking();
+	if (!mwl_real.free)
 		return;
-	}
 	mwl_busy++;
-	untrack_free(p, free_fn);
-	mwl_real.free(p);
+	release(p, free_fn, tracking);
 	mwl_busy--;
 }
 
@@ -96,9 +137,60 @@ MWL_EXPORT void free(void *p)
 	do_free(p, FN_FREE);
 }
 
+/* C23; glibc 2.39 and later have them, and would get our addresses */
+MWL_EXPORT void free_sized(void *p, size_t n)
+{
+	(void)n;
+	do_free(p, FN_FREE);
+}
+
+MWL_EXPORT void free_aligned_sized(void *p, size_t align, size_t n)
+{
+	(void)align, (void)n;
+	do_free(p, FN_FREE);
+}
+
 MWL_EXPORT void cfree(void *p)
 {
 	do_free(p, FN_FREE);
+}
+
+/* the bytes a program may use at p (tracked or not) */
+static size_t usable(void *p)
+{
+	static size_t (*real_usable)(void *);
+	if (!real_usable) {
+		mwl_busy++;
+		*(void **)&real_usable = dlsym(RTLD_NEXT, "malloc_usable_size");
+		mwl_busy--;
+	}
+	size_t off = mwl_table_offset(p, NULL);
+	if (!real_usable)
+		return 0;
+	return off ? real_usable((char *)p - off) - off : real_usable(p);
+}
+
+MWL_EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	if (mwl_is_boot(p))
+		return mwl_boot_room(p);
+	return usable(p);
+}
+
+/* a new block of n bytes with p's contents, then p released */
+static void *move_block(void *p, size_t n, int fn, int tracking)
+{
+	size_t old;
+	if (!mwl_table_offset(p, &old))
+		old = usable(p);
+	void *q = tracking ? alloc_tracked(n, fn) : mwl_real.malloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	release(p, tracking ? FN_REALLOC : -1, tracking);
+	return q;
 }
 
 static void *do_realloc(void *p, size_t n, int fn)
@@ -111,21 +203,38 @@ static void *do_realloc(void *p, size_t n, int fn)
 			memcpy(q, p, n < room ? n : room);
 		return q;
 	}
-	if (!mwl_tracking()) {
-		if (atomic_load(&mwl_state) == ST_RESOLVING || !mwl_real.realloc)
-			return p ? NULL : mwl_boot_alloc(n);
-		return mwl_real.realloc(p, n);
+	int tracking = mwl_tracking();
+	if (!tracking && (atomic_load(&mwl_state) == ST_RESOLVING || !mwl_real.realloc))
+		return p ? NULL : mwl_boot_alloc(n);
+	if (!p)
+		return tracking ? alloc_tracked(n, fn) : mwl_real.malloc(n);
+	if (!n) {	/* glibc frees and returns NULL */
+		do_free(p, FN_REALLOC);
+		return NULL;
 	}
+	size_t off = mwl_table_offset(p, NULL);
+	if (!off && !tracking)
+		return mwl_real.realloc(p, n);
 	mwl_busy++;
-	struct mwl_blk old;
-	int had = p && mwl_table_remove((uintptr_t)p, -1, &old);
-	if (had && mwl_family_of(old.fn) != FAM_MALLOC)
-		mwl_note_mismatch(&old, FN_REALLOC, mwl_stack_capture());
-	void *q = mwl_real.realloc(p, n);
-	if (q)
-		track(q, n, fn);
-	else if (had && n)	/* failed: the old block is still live */
-		mwl_table_insert(old.addr, old.size, old.stack, old.fn);
+	void *q;
+	if (off != MWL_HDR || !tracking) {
+		/* aligned, or untracked, or from inside a hook: copy */
+		q = move_block(p, n, fn, tracking);
+	} else {
+		struct mwl_blk old;
+		void *raw = mwl_table_take(p, &old, 0);
+		if (raw == p || !raw) {
+			q = raw ? move_block(p, n, fn, tracking) : NULL;	/* freed meanwhile */
+		} else {
+			if (mwl_family_of(old.fn) != FAM_MALLOC)
+				mwl_note_mismatch(&old, FN_REALLOC, mwl_stack_capture());
+			void *nraw = mwl_real.realloc(raw, real_size(n, MWL_HDR));
+			if (nraw)
+				q = track(nraw, MWL_HDR, n, fn);
+			else	/* failed: the old block is still live, its header intact */
+				q = NULL, mwl_table_add(raw, MWL_HDR, old.size, old.stack, old.fn);
+		}
+	}
 	mwl_busy--;
 	return q;
 }
@@ -138,28 +247,50 @@ MWL_EXPORT void *realloc(void *p, size_t n)
 MWL_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 {
 	size_t total;
-	if (__builtin_mul_overflow(n, size, &total)) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (__builtin_mul_overflow(n, size, &total))
+		return no_memory();
 	return do_realloc(p, total, FN_REALLOCARRAY);
 }
 
+static int power_of_2(size_t a)
+{
+	return a && !(a & (a - 1));
+}
+
+/*
+ * A tracked aligned block keeps a whole alignment in front, so the
+ * program's address stays aligned and the header fits before it. Invalid
+ * alignments go to the real function, untracked, for its own answer.
+ */
 static void *aligned(size_t align, size_t n, int fn)
 {
-	void *p = NULL;
-	int track_it = mwl_tracking();
-	if (!track_it && (atomic_load(&mwl_state) == ST_RESOLVING || !mwl_real.memalign))
+	int tracking = mwl_tracking();
+	if (!tracking && (atomic_load(&mwl_state) == ST_RESOLVING || !mwl_real.memalign))
 		return mwl_boot_alloc(n);	/* boot arena is 64-aligned; enough for dlsym */
+	size_t a = fn == FN_VALLOC || fn == FN_PVALLOC ? (size_t)getpagesize() : align;
+	void *p = NULL;
 	mwl_busy++;
-	switch (fn) {
-	case FN_MEMALIGN: p = mwl_real.memalign(align, n); break;
-	case FN_ALIGNED_ALLOC: p = mwl_real.aligned_alloc(align, n); break;
-	case FN_VALLOC: p = mwl_real.valloc(n); break;
-	case FN_PVALLOC: p = mwl_real.pvalloc(n); break;
+	if (tracking && power_of_2(a) && a <= SIZE_MAX / 4) {
+		if (a < MWL_HDR)
+			a = MWL_HDR;
+		size_t want = n;
+		if (fn == FN_PVALLOC)	/* whole pages, at least one */
+			want = n ? (n + a - 1) & ~(a - 1) : a;
+		if (want >= n) {
+			p = mwl_real.memalign(a, real_size(want, a));
+			if (p)
+				p = track(p, a, n, fn);
+		} else {
+			errno = ENOMEM;
+		}
+	} else {
+		switch (fn) {
+		case FN_MEMALIGN: p = mwl_real.memalign(align, n); break;
+		case FN_ALIGNED_ALLOC: p = mwl_real.aligned_alloc(align, n); break;
+		case FN_VALLOC: p = mwl_real.valloc(n); break;
+		case FN_PVALLOC: p = mwl_real.pvalloc(n); break;
+		}
 	}
-	if (p && track_it)
-		track(p, n, fn);
 	mwl_busy--;
 	return p;
 }
@@ -171,15 +302,22 @@ MWL_EXPORT void *pvalloc(size_t n) { return aligned(0, n, FN_PVALLOC); }
 
 MWL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
-	int track_it = mwl_tracking();
+	int tracking = mwl_tracking();
 	if (!mwl_real.posix_memalign) {
 		*out = mwl_boot_alloc(n);
 		return *out ? 0 : ENOMEM;
 	}
+	int rc;
 	mwl_busy++;
-	int rc = mwl_real.posix_memalign(out, align, n);
-	if (!rc && track_it)
-		track(*out, n, FN_POSIX_MEMALIGN);
+	if (tracking && power_of_2(align) && align % sizeof(void *) == 0 && align <= SIZE_MAX / 4) {
+		size_t a = align < MWL_HDR ? MWL_HDR : align;
+		void *raw;
+		rc = mwl_real.posix_memalign(&raw, a, real_size(n, a));
+		if (!rc)
+			*out = track(raw, a, n, FN_POSIX_MEMALIGN);
+	} else {
+		rc = mwl_real.posix_memalign(out, align, n);
+	}
 	mwl_busy--;
 	return rc;
 }
@@ -202,26 +340,30 @@ static void *cxx_new(size_t n, size_t align, int fn, int nothrow)
 {
 	if (unlikely(atomic_load_explicit(&mwl_state, memory_order_relaxed) == ST_UNINIT))
 		mwl_init();
-	int track_it = mwl_tracking();
+	int tracking = mwl_tracking();
 	int guard __attribute__((cleanup(busy_release))) = 0;
 	(void)guard;
 	mwl_busy++;
+	size_t want = n ? n : 1;
+	/* room in front for the header: MWL_HDR, or the whole alignment */
+	size_t off = !tracking ? 0 : align > MWL_HDR ? align : MWL_HDR;
+	size_t ask = off ? real_size(want, off) : want;
 	void *p;
 	if (!mwl_real.malloc)
-		p = mwl_boot_alloc(n ? n : 1);
+		p = mwl_boot_alloc(want);
 	else if (align)
-		p = mwl_real.memalign(align, n ? n : 1);
+		p = mwl_real.memalign(off ? off : align, ask);
 	else
-		p = mwl_real.malloc(n ? n : 1);
+		p = mwl_real.malloc(ask);
 	if (!p && !nothrow) {
 		int arr = mwl_family_of(fn) == FAM_NEW_ARRAY;
 		if (align)
-			p = (arr ? mwl_real.op_new_array_al : mwl_real.op_new_al)(n, align);
+			p = (arr ? mwl_real.op_new_array_al : mwl_real.op_new_al)(ask, off ? off : align);
 		else
-			p = (arr ? mwl_real.op_new_array : mwl_real.op_new)(n);
+			p = (arr ? mwl_real.op_new_array : mwl_real.op_new)(ask);
 	}
-	if (p && track_it)
-		track(p, n, fn);
+	if (p && off && mwl_real.malloc)
+		p = track(p, off, n, fn);
 	return p;
 }
 

@@ -129,10 +129,23 @@ struct mwl_blk {
 	uint16_t pad;
 	uint32_t birth;
 };
+/* a tracked block's header, just before the program's address */
+#define MWL_HDR 16
 void mwl_table_init(void);
-int mwl_table_insert(uintptr_t addr, size_t size, uint32_t stack, int fn);
-/* 0: not live; 1: removed; 2: removed, other family than free_fn (or -1), *out set */
-int mwl_table_remove(uintptr_t addr, int free_fn, struct mwl_blk *out);
+/*
+ * raw: a real block with off bytes (MWL_HDR, or a power of two above it)
+ * before the program's part. Returns the program's address (raw + off),
+ * or raw if the block cannot be tracked.
+ */
+void *mwl_table_add(void *raw, size_t off, size_t size, uint32_t stack, int fn);
+/* a tracked block's offset from its real block (its size in *size), or 0 */
+size_t mwl_table_offset(const void *p, size_t *size);
+/*
+ * Takes p out of the table: returns its real block (*out filled), p if it
+ * is not tracked, or NULL if it must stay allocated (quiet: from inside a
+ * hook or after the report, when the stripe is locked).
+ */
+void *mwl_table_take(void *p, struct mwl_blk *out, int quiet);
 void mwl_table_lock_all(void);
 void mwl_table_unlock_all(void);
 /* calls fn for each block; caller holds all locks or one at a time (locked=0) */

@@ -82,11 +82,13 @@ static void sort_ents(struct ent *e, size_t n)
  */
 static int is_next_chunk(uintptr_t addr, uintptr_t v)
 {
-	size_t head = *(const size_t *)(addr - sizeof(size_t));
+	/* glibc's chunk holds our header too: it starts before it */
+	uintptr_t raw = addr - mwl_table_offset((const void *)addr, NULL);
+	size_t head = *(const size_t *)(raw - sizeof(size_t));
 	if (head & 2)	/* IS_MMAPPED: no chunk follows */
 		return 0;
 	size_t chunk = head & ~(size_t)7;
-	return v == addr - 2 * sizeof(size_t) + chunk;
+	return v == raw - 2 * sizeof(size_t) + chunk;
 }
 
 /* index of the block containing v, or -1; *start says v is its start */

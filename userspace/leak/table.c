@@ -1,11 +1,20 @@
 /*
- * table.c - the live blocks: address -> size, stack, allocating function.
- * 128 lock stripes, each an open-addressing hash (linear probing, backward
- * shift on delete) that doubles past half full and starts small, so its
- * size follows the live blocks. Probes read a key array (address | function,
- * 8 bytes a slot) and touch the block records only on a hit that needs
- * them: free() reads one key line, a quarter of what whole records would
- * take. The arrays come from the arena, so the table never calls malloc.
+ * table.c - the live blocks. A tracked block carries a 16-byte header just
+ * before the address the program sees (size, allocating function, stack
+ * id, age), and a bitmap with one bit per 16 bytes of address space marks
+ * where tracked blocks start. free() then touches the header, which shares
+ * a cache line with the allocator's own chunk header, and one bit in a
+ * bitmap 1/128 the size of the heap: a hash table keyed by address cost a
+ * cache miss of its own on every free() of a block not used for a while.
+ *
+ * The bitmap has two levels: a directory of 16 MiB chunks (reserved, so
+ * untouched parts cost nothing) and a leaf per chunk that holds a block,
+ * from the arena. 128 stripe locks, by 1 KiB of address (one bitmap word),
+ * make every change to a word exclusive; they are skipped while the process
+ * has one thread, as glibc's __libc_single_threaded tells. A bit then
+ * changes with one read-modify-write instruction, which a signal handler
+ * cannot split; a locked (atomic) one would cost more than the rest of the
+ * hook.
  */
 #include "lib.h"
 #include <sched.h>
@@ -13,40 +22,37 @@
 #include <sys/single_threaded.h>
 
 #define NSTRIPES 128
-#define STRIPE_SLOTS0 32
+#define CHUNK_SHIFT 24
+#define CHUNK_GRANULES (1u << (CHUNK_SHIFT - 4))
+#define CHUNK_WORDS (CHUNK_GRANULES / 64)
+#define ADDR_BITS 47
+#define DIR_ENTRIES (1ul << (ADDR_BITS - CHUNK_SHIFT))
+#define CHUNKS_MAX 65536
+#define SIZE_BITS 48
 
-/* malloc results are 16-byte aligned: the low bits carry the function */
-#define KEY_FN_MASK 15u
-_Static_assert(FN_NEW_ARRAY_ALIGNED <= KEY_FN_MASK, "function fits a key");
+struct hdr {
+	uint64_t word;	/* size | fn << 48 | log2(offset from the real block) << 56 */
+	uint32_t stack;
+	uint32_t birth;
+};
+_Static_assert(sizeof(struct hdr) == MWL_HDR, "header size");
 
 struct stripe {
 	atomic_flag lock;
-	uint32_t mask;
-	size_t count;
-	uintptr_t *keys;	/* addr | fn; 0 = empty */
-	struct mwl_blk *slots;
 } __attribute__((aligned(64)));
 
 static struct stripe stripes[NSTRIPES];
+static _Atomic(_Atomic uint64_t *) *dir;
+static uint32_t *chunk_ids;
+static _Atomic uint32_t nchunks;
+static atomic_flag dir_lock = ATOMIC_FLAG_INIT;
 
-static inline uint64_t ptr_hash(uintptr_t p)
+static inline struct stripe *stripe_of(uintptr_t p)
 {
-	uint64_t h = (uint64_t)(p >> 4) * 0x9E3779B97F4A7C15ull;
-	return h ^ (h >> 32);
+	uint64_t h = (uint64_t)(p >> 10) * 0x9E3779B97F4A7C15ull;
+	return &stripes[h >> 57];
 }
 
-static inline struct stripe *stripe_of(uint64_t h)
-{
-	return &stripes[(h >> 57) & (NSTRIPES - 1)];
-}
-
-/*
- * glibc clears __libc_single_threaded before the second thread of the
- * process exists (its own helper threads included), so while it is set no
- * one else can be in the table and the locked xchg, a third of a hook's
- * cost, is skipped. Unlocking stays unconditional: a fork child may see the
- * flag set again with the stripes locked by the atfork handler.
- */
 static inline void stripe_lock(struct stripe *s)
 {
 	if (__libc_single_threaded)
@@ -57,117 +63,155 @@ static inline void stripe_lock(struct stripe *s)
 			sched_yield();
 }
 
+static inline int stripe_trylock(struct stripe *s)
+{
+	return __libc_single_threaded ||
+	       !atomic_flag_test_and_set_explicit(&s->lock, memory_order_acquire);
+}
+
 static inline void stripe_unlock(struct stripe *s)
 {
 	atomic_flag_clear_explicit(&s->lock, memory_order_release);
 }
 
-static inline uintptr_t key_addr(uintptr_t key)
-{
-	return key & ~(uintptr_t)KEY_FN_MASK;
-}
-
-static int stripe_alloc(struct stripe *s, uint32_t n)
-{
-	uintptr_t *keys = mwl_arena_alloc(sizeof(*keys) * n);
-	struct mwl_blk *slots = mwl_arena_alloc(sizeof(*slots) * n);
-	if (!keys || !slots)
-		return -1;
-	s->keys = keys;
-	s->slots = slots;
-	s->mask = n - 1;
-	return 0;
-}
-
 void mwl_table_init(void)
 {
-	for (int i = 0; i < NSTRIPES; i++)
-		stripe_alloc(&stripes[i], STRIPE_SLOTS0);
+	dir = mwl_arena_alloc(sizeof(*dir) * DIR_ENTRIES);
+	chunk_ids = mwl_arena_alloc(sizeof(*chunk_ids) * CHUNKS_MAX);
+	if (!chunk_ids)
+		dir = NULL;
 }
 
-static void put(struct stripe *s, const struct mwl_blk *b)
+static inline _Atomic uint64_t *leaf_of(uintptr_t p)
 {
-	uint32_t i = (uint32_t)ptr_hash(b->addr) & s->mask;
-	while (s->keys[i])
-		i = (i + 1) & s->mask;
-	s->keys[i] = b->addr | b->fn;
-	s->slots[i] = *b;
+	if (!dir || p >> ADDR_BITS)
+		return NULL;
+	return atomic_load_explicit(&dir[p >> CHUNK_SHIFT], memory_order_acquire);
 }
 
-static int stripe_grow(struct stripe *s)
+static _Atomic uint64_t *leaf_make(uintptr_t p)
 {
-	struct stripe old = *s;
-	if (stripe_alloc(s, (old.mask + 1) * 2) < 0)
-		return -1;
-	for (uint32_t i = 0; i <= old.mask; i++)
-		if (old.keys[i])
-			put(s, &old.slots[i]);
-	/* the old arrays stay in the arena: bounded by the new ones' size */
-	return 0;
+	_Atomic uint64_t *leaf = leaf_of(p);
+	if (leaf || !dir || p >> ADDR_BITS)
+		return leaf;
+	while (atomic_flag_test_and_set_explicit(&dir_lock, memory_order_acquire))
+		sched_yield();
+	leaf = atomic_load_explicit(&dir[p >> CHUNK_SHIFT], memory_order_relaxed);
+	uint32_t n = atomic_load_explicit(&nchunks, memory_order_relaxed);
+	if (!leaf && n < CHUNKS_MAX) {
+		leaf = mwl_arena_alloc(sizeof(*leaf) * CHUNK_WORDS);
+		if (leaf) {
+			chunk_ids[n] = (uint32_t)(p >> CHUNK_SHIFT);
+			atomic_store_explicit(&dir[p >> CHUNK_SHIFT], leaf, memory_order_release);
+			atomic_store_explicit(&nchunks, n + 1, memory_order_release);
+		}
+	}
+	atomic_flag_clear_explicit(&dir_lock, memory_order_release);
+	return leaf;
 }
 
-int mwl_table_insert(uintptr_t addr, size_t size, uint32_t stack, int fn)
+static inline uint64_t bit_of(uintptr_t p)
 {
-	uint64_t h = ptr_hash(addr);
-	struct stripe *s = stripe_of(h);
-	struct mwl_blk b = {
-		.addr = addr, .size = size, .stack = stack, .fn = (uint8_t)fn,
-		.birth = atomic_load_explicit(&mwl_now, memory_order_relaxed),
+	return 1ull << ((p >> 4) & 63);
+}
+
+static inline _Atomic uint64_t *word_of(_Atomic uint64_t *leaf, uintptr_t p)
+{
+	return &leaf[((p >> 4) & (CHUNK_GRANULES - 1)) / 64];
+}
+
+/* the caller holds the word's stripe, or the process has one thread */
+static inline void bit_set(_Atomic uint64_t *w, uint64_t bit)
+{
+#ifdef __x86_64__
+	__asm__ volatile("orq %1, %0" : "+m"(*(uint64_t *)w) : "r"(bit) : "memory");
+#else
+	atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+#endif
+}
+
+static inline void bit_clear(_Atomic uint64_t *w, uint64_t bit)
+{
+#ifdef __x86_64__
+	__asm__ volatile("andq %1, %0" : "+m"(*(uint64_t *)w) : "r"(~bit) : "memory");
+#else
+	atomic_fetch_and_explicit(w, ~bit, memory_order_relaxed);
+#endif
+}
+
+static inline int is_tracked(uintptr_t p)
+{
+	_Atomic uint64_t *leaf = (p & (MWL_HDR - 1)) ? NULL : leaf_of(p);
+	return leaf && (atomic_load_explicit(word_of(leaf, p), memory_order_relaxed) & bit_of(p));
+}
+
+static inline struct hdr *hdr_of(uintptr_t p)
+{
+	return (struct hdr *)(p - MWL_HDR);
+}
+
+static void fill_blk(uintptr_t p, struct mwl_blk *b)
+{
+	const struct hdr *h = hdr_of(p);
+	*b = (struct mwl_blk){
+		.addr = p,
+		.size = h->word & ((1ull << SIZE_BITS) - 1),
+		.stack = h->stack,
+		.fn = (uint8_t)(h->word >> SIZE_BITS),
+		.birth = h->birth,
 	};
-	if (addr & KEY_FN_MASK)
-		return -1;	/* not from malloc */
-	stripe_lock(s);
-	if (2 * (s->count + 1) > (size_t)s->mask + 1 && stripe_grow(s) < 0 &&
-	    s->count + 1 > s->mask) {
-		stripe_unlock(s);
-		return -1;	/* arena exhausted and stripe full: untracked */
-	}
-	put(s, &b);
-	s->count++;
-	stripe_unlock(s);
-	return 0;
 }
 
-/*
- * Removes addr. Returns 0 if it is not a live block, 1 if it is, 2 if it
- * is and free_fn is of another family (or -1): only then is *out filled.
- */
-int mwl_table_remove(uintptr_t addr, int free_fn, struct mwl_blk *out)
+void *mwl_table_add(void *raw, size_t off, size_t size, uint32_t stack, int fn)
 {
-	uint64_t h = ptr_hash(addr);
-	struct stripe *s = stripe_of(h);
+	uintptr_t p = (uintptr_t)raw + off;
+	_Atomic uint64_t *leaf = leaf_make(p);
+	if (!leaf || size >> SIZE_BITS)
+		return raw;	/* untracked: the program gets the real block */
+	struct hdr *h = hdr_of(p);
+	h->word = size | (uint64_t)fn << SIZE_BITS | (uint64_t)__builtin_ctzl(off) << 56;
+	h->stack = stack;
+	h->birth = atomic_load_explicit(&mwl_now, memory_order_relaxed);
+	struct stripe *s = stripe_of(p);
 	stripe_lock(s);
-	uint32_t mask = s->mask, i = (uint32_t)h & mask;
-	uintptr_t *k = s->keys;
-	for (; k[i]; i = (i + 1) & mask) {
-		if (key_addr(k[i]) != addr)
-			continue;
-		int ret = 1;
-		if (free_fn < 0 ||
-		    mwl_family_of((int)(k[i] & KEY_FN_MASK)) != mwl_family_of(free_fn)) {
-			*out = s->slots[i];
-			ret = 2;
-		}
-		/* backward shift: pull later members of the run into the hole */
-		uint32_t hole = i, j = i;
-		for (;;) {
-			j = (j + 1) & mask;
-			if (!k[j])
-				break;
-			uint32_t home = (uint32_t)ptr_hash(key_addr(k[j])) & mask;
-			if (((j - home) & mask) >= ((j - hole) & mask)) {
-				k[hole] = k[j];
-				s->slots[hole] = s->slots[j];
-				hole = j;
-			}
-		}
-		k[hole] = 0;
-		s->count--;
-		stripe_unlock(s);
-		return ret;
-	}
+	bit_set(word_of(leaf, p), bit_of(p));
 	stripe_unlock(s);
-	return 0;
+	return (void *)p;
+}
+
+size_t mwl_table_offset(const void *ptr, size_t *size)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	if (!is_tracked(p))
+		return 0;
+	if (size)
+		*size = hdr_of(p)->word & ((1ull << SIZE_BITS) - 1);
+	return (size_t)1 << (hdr_of(p)->word >> 56);
+}
+
+void *mwl_table_take(void *ptr, struct mwl_blk *out, int quiet)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	_Atomic uint64_t *leaf = (p & (MWL_HDR - 1)) ? NULL : leaf_of(p);
+	if (!leaf || !(atomic_load_explicit(word_of(leaf, p), memory_order_relaxed) & bit_of(p)))
+		return ptr;
+	struct stripe *s = stripe_of(p);
+	/*
+	 * quiet: called from inside a hook (a signal handler) or after the
+	 * report. The stripe may be held by this very thread or by the report;
+	 * then the block is left allocated rather than wait for ever.
+	 */
+	if (quiet ? !stripe_trylock(s) : (stripe_lock(s), 0))
+		return NULL;
+	_Atomic uint64_t *w = word_of(leaf, p);
+	int was = !!(atomic_load_explicit(w, memory_order_relaxed) & bit_of(p));
+	if (was)
+		bit_clear(w, bit_of(p));
+	stripe_unlock(s);
+	if (!was)
+		return NULL;	/* another thread freed it at the same time */
+	fill_blk(p, out);
+	return (void *)(p - ((size_t)1 << (hdr_of(p)->word >> 56)));
 }
 
 void mwl_table_lock_all(void)
@@ -182,24 +226,51 @@ void mwl_table_unlock_all(void)
 		stripe_unlock(&stripes[i]);
 }
 
-void mwl_table_walk(int locked, void (*fn)(struct mwl_blk *, void *), void *arg)
+static size_t count_locked(void)
 {
-	for (int i = 0; i < NSTRIPES; i++) {
-		struct stripe *s = &stripes[i];
-		if (!locked)
-			stripe_lock(s);
-		for (uint32_t j = 0; j <= s->mask; j++)
-			if (s->keys[j])
-				fn(&s->slots[j], arg);
-		if (!locked)
-			stripe_unlock(s);
+	size_t n = 0;
+	uint32_t nc = atomic_load_explicit(&nchunks, memory_order_acquire);
+	for (uint32_t c = 0; c < nc; c++) {
+		_Atomic uint64_t *leaf = atomic_load_explicit(&dir[chunk_ids[c]], memory_order_acquire);
+		for (uint32_t w = 0; w < CHUNK_WORDS; w++)
+			n += (size_t)__builtin_popcountll(atomic_load_explicit(&leaf[w], memory_order_relaxed));
 	}
+	return n;
 }
 
 size_t mwl_table_count(void)
 {
-	size_t n = 0;
-	for (int i = 0; i < NSTRIPES; i++)
-		n += stripes[i].count;
-	return n;
+	return dir ? count_locked() : 0;
+}
+
+/*
+ * Copies the live blocks into scratch memory (under all the locks unless
+ * the caller holds them) and calls fn on the copies, which stay valid
+ * until the scratch region is reset.
+ */
+void mwl_table_walk(int locked, void (*fn)(struct mwl_blk *, void *), void *arg)
+{
+	if (!dir)
+		return;
+	if (!locked)
+		mwl_table_lock_all();
+	size_t cap = count_locked(), n = 0;
+	struct mwl_blk *blks = mwl_scratch_alloc(sizeof(*blks) * (cap + 1));
+	uint32_t nc = atomic_load_explicit(&nchunks, memory_order_acquire);
+	for (uint32_t c = 0; blks && c < nc; c++) {
+		uintptr_t base = (uintptr_t)chunk_ids[c] << CHUNK_SHIFT;
+		_Atomic uint64_t *leaf = atomic_load_explicit(&dir[chunk_ids[c]], memory_order_acquire);
+		for (uint32_t w = 0; w < CHUNK_WORDS; w++) {
+			uint64_t bits = atomic_load_explicit(&leaf[w], memory_order_relaxed);
+			while (bits && n < cap) {
+				uint32_t b = (uint32_t)__builtin_ctzll(bits);
+				bits &= bits - 1;
+				fill_blk(base + (((uintptr_t)w * 64 + b) << 4), &blks[n++]);
+			}
+		}
+	}
+	if (!locked)
+		mwl_table_unlock_all();
+	for (size_t i = 0; i < n; i++)
+		fn(&blks[i], arg);
 }
