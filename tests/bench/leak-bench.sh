@@ -36,7 +36,9 @@ print(len(json.dumps(rows)))
 PY
 seq 1 "$SORT_LINES" | awk '{ srand($1); print int(rand() * 1e9) " line " $1 }' >"$tmp/sort.in"
 
-tools="bare memwatch-leak"
+# mwl-libunwind: memwatch-leak unwinding every stack with libunwind, the
+# cost of the stacks without unwind.c's rule cache
+tools="bare memwatch-leak mwl-libunwind"
 command -v valgrind >/dev/null && tools="$tools valgrind"
 command -v heaptrack >/dev/null && tools="$tools heaptrack"
 
@@ -45,6 +47,7 @@ wrap() {
 	case $1 in
 	bare) ;;
 	memwatch-leak) echo "$mw -o $tmp/mw.%p.txt" ;;
+	mwl-libunwind) echo "env MEMWATCH_LEAK_UNWIND=libunwind $mw -o $tmp/mw.%p.txt" ;;
 	valgrind) echo "valgrind -q --leak-check=full --log-file=$tmp/vg.%p.txt" ;;
 	heaptrack) echo "heaptrack -o $tmp/ht" ;;
 	esac
