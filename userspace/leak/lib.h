@@ -2,7 +2,7 @@
  * lib.h - internals of libmemwatch-leak.so (the LD_PRELOAD half).
  *
  * Notes on locking:
- *  - live blocks: 128 stripes, each a spinlock over its own chained hash
+ *  - live blocks: headers and a start bitmap, 128 stripe locks by address
  *    (table.c). A hook takes exactly one stripe lock. The exit report and
  *    fork take all of them, in index order.
  *  - stacks: lookups are lock-free (entries are published with a release
@@ -13,8 +13,9 @@
  * own locks never nest inside ours.
  *
  * Recursion: every hook sets the thread's mwl_busy flag; an allocation made
- * while it is set (by libgcc's unwinder, by pthread_getattr_np, by the
- * report) goes straight to the real function, untracked.
+ * while it is set (by libdw or libunwind for the unwinder, by
+ * pthread_getattr_np, by the report) goes straight to the real function,
+ * untracked, without a header. Frees always look for a header.
  */
 #ifndef MWL_LIB_H
 #define MWL_LIB_H
@@ -148,7 +149,7 @@ size_t mwl_table_offset(const void *p, size_t *size);
 void *mwl_table_take(void *p, struct mwl_blk *out, int quiet);
 void mwl_table_lock_all(void);
 void mwl_table_unlock_all(void);
-/* calls fn for each block; caller holds all locks or one at a time (locked=0) */
+/* calls fn on a copy of each block; locked: the caller holds all locks */
 void mwl_table_walk(int locked, void (*fn)(struct mwl_blk *, void *), void *arg);
 size_t mwl_table_count(void);
 
