@@ -209,6 +209,7 @@ void mwl_init(void)
 	RESOLVE(memalign, "memalign");
 	RESOLVE(valloc, "valloc");
 	RESOLVE(pvalloc, "pvalloc");
+	RESOLVE(malloc_usable_size, "malloc_usable_size");
 	RESOLVE(op_new, "_Znwm");
 	RESOLVE(op_new_array, "_Znam");
 	RESOLVE(op_new_al, "_ZnwmSt11align_val_t");

@@ -15,7 +15,6 @@
  * still listed) and enters it after the real malloc() returns.
  */
 #include "lib.h"
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -158,16 +157,10 @@ MWL_EXPORT void cfree(void *p)
 /* the bytes a program may use at p (tracked or not) */
 static size_t usable(void *p)
 {
-	static size_t (*real_usable)(void *);
-	if (!real_usable) {
-		mwl_busy++;
-		*(void **)&real_usable = dlsym(RTLD_NEXT, "malloc_usable_size");
-		mwl_busy--;
-	}
 	size_t off = mwl_table_offset(p, NULL);
-	if (!real_usable)
+	if (!mwl_real.malloc_usable_size)
 		return 0;
-	return off ? real_usable((char *)p - off) - off : real_usable(p);
+	return off ? mwl_real.malloc_usable_size((char *)p - off) - off : mwl_real.malloc_usable_size(p);
 }
 
 MWL_EXPORT size_t malloc_usable_size(void *p)

@@ -46,6 +46,7 @@ struct mwl_real {
 	void *(*memalign)(size_t, size_t);
 	void *(*valloc)(size_t);
 	void *(*pvalloc)(size_t);
+	size_t (*malloc_usable_size)(void *);
 	/* C++ allocators, only to let them throw bad_alloc / run new_handler */
 	void *(*op_new)(size_t);
 	void *(*op_new_array)(size_t);

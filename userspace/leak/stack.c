@@ -102,7 +102,13 @@ static uint64_t stack_hash(const uintptr_t *ips, int n)
 	return h ? h : 1;
 }
 
-static int same_ips(const uintptr_t *a, const uintptr_t *b, int n);
+static inline int same_ips(const uintptr_t *a, const uintptr_t *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
 
 static int stk_equal(const struct stk *s, const uintptr_t *ips, int n)
 {
@@ -183,14 +189,6 @@ static MWL_TLS struct {
 	uintptr_t ips[MWL_MAX_DEPTH];
 } last;
 
-static inline int same_ips(const uintptr_t *a, const uintptr_t *b, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
-}
-
 static _Atomic uint64_t checked, differ, fell_back;
 static int check_fd = 2;
 
@@ -208,7 +206,7 @@ static void check_stack(const uintptr_t *ips, int n)
 	uintptr_t slow[MWL_MAX_DEPTH];
 	int m = capture_slow(slow);
 	atomic_fetch_add_explicit(&checked, 1, memory_order_relaxed);
-	if (m == n && !memcmp(slow, ips, sizeof(*ips) * (size_t)n))
+	if (m == n && same_ips(slow, ips, n))
 		return;
 	if (atomic_fetch_add_explicit(&differ, 1, memory_order_relaxed))
 		return;
@@ -250,7 +248,9 @@ uint32_t mwl_stack_capture_at(const uintptr_t *fp)
 	if (mwl_cfg.unwind != MWL_UNWIND_SLOW)
 		n = mwl_unwind(fp[1], (uintptr_t)(fp + 2), fp[0], ips, mwl_cfg.depth);
 	if (n < 0) {
-		atomic_fetch_add_explicit(&fell_back, 1, memory_order_relaxed);
+		/* counted for the check only: a shared counter is no hot-path cost to pay */
+		if (mwl_cfg.unwind == MWL_UNWIND_CHECK)
+			atomic_fetch_add_explicit(&fell_back, 1, memory_order_relaxed);
 		n = capture_slow(ips);
 	}
 	else if (mwl_cfg.unwind == MWL_UNWIND_CHECK)

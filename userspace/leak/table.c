@@ -226,7 +226,7 @@ void mwl_table_unlock_all(void)
 		stripe_unlock(&stripes[i]);
 }
 
-static size_t count_locked(void)
+static size_t count_bits(void)
 {
 	size_t n = 0;
 	uint32_t nc = atomic_load_explicit(&nchunks, memory_order_acquire);
@@ -240,7 +240,7 @@ static size_t count_locked(void)
 
 size_t mwl_table_count(void)
 {
-	return dir ? count_locked() : 0;
+	return dir ? count_bits() : 0;
 }
 
 /*
@@ -254,7 +254,7 @@ void mwl_table_walk(int locked, void (*fn)(struct mwl_blk *, void *), void *arg)
 		return;
 	if (!locked)
 		mwl_table_lock_all();
-	size_t cap = count_locked(), n = 0;
+	size_t cap = count_bits(), n = 0;
 	struct mwl_blk *blks = mwl_scratch_alloc(sizeof(*blks) * (cap + 1));
 	uint32_t nc = atomic_load_explicit(&nchunks, memory_order_acquire);
 	for (uint32_t c = 0; blks && c < nc; c++) {
