@@ -11,6 +11,7 @@
 
 #include "util.h"
 
+/* Set by each program before its first message. */
 const char *mw_prog = "memwatch-read";
 
 static void out_of_memory(void)
