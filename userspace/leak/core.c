@@ -190,6 +190,8 @@ static void fork_child(void)
 	fork_parent();
 	mwl_threads_after_fork_child();
 	mwl_reporter_after_fork_child();
+	mwl_forked = 1;
+	mwl_exit_regs.tid = 0;	/* the parent's exit, if it was in one, is not ours */
 	if (!mwl_cfg.follow_fork)
 		atomic_store(&mwl_state, ST_DONE);	/* the child stays silent */
 }
@@ -295,8 +297,13 @@ __attribute__((destructor)) static void mwl_dtor(void)
 {
 	if (atomic_load(&mwl_state) != ST_READY)
 		return;
+	if (mwl_exit_regs.tid == gettid()) {
+		mwl_report_exit(mwl_exit_regs.sp, &mwl_exit_regs);
+		return;
+	}
+	/* exit() called before we were ready, or from another thread */
 	mwl_busy++;
 	uintptr_t sp = exit_scan_start();
 	mwl_busy--;
-	mwl_report_exit(sp);
+	mwl_report_exit(sp, NULL);
 }

@@ -76,6 +76,19 @@ static void write_header(struct mwl_out *o, const char *kind)
 	mwl_out_u64(o, (uint64_t)getppid());
 	mwl_out_str(o, "\ntime ");
 	mwl_out_u64(o, atomic_load(&mwl_now));
+	/* every process starts as an exec'd program, unless it is a fork */
+	mwl_out_str(o, mwl_forked ? "\norigin fork" : "\norigin exec");
+	int status = atomic_load(&mwl_exit_status);
+	if (status >= 0 && !strcmp(kind, "exit")) {
+		mwl_out_str(o, "\nexit_status ");
+		mwl_out_u64(o, (uint64_t)status);
+	}
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0 && !memchr(exe, '\n', (size_t)n)) {
+		mwl_out_str(o, "\nexe ");
+		mwl_out_mem(o, exe, (size_t)n);
+	}
 	mwl_out_ch(o, '\n');
 }
 
@@ -188,7 +201,7 @@ static void fd_line(int fd, uint32_t stack, const char *what, void *arg)
 
 static pthread_mutex_t report_mutex = PTHREAD_MUTEX_INITIALIZER;
 
-void mwl_report_exit(uintptr_t sp)
+void mwl_report_exit(uintptr_t sp, const struct mwl_exit_regs *regs)
 {
 	char tmp[512], final[512];
 	mwl_busy++;
@@ -200,7 +213,7 @@ void mwl_report_exit(uintptr_t sp)
 		goto out;
 	path_of(final, sizeof(final), "dump", 0, 0);
 	size_t n;
-	struct mwl_class_blk *cb = mwl_scan(sp, &n);
+	struct mwl_class_blk *cb = mwl_scan(sp, regs, &n);
 	struct agg a;
 	if (agg_init(&a, n) < 0)
 		goto out;

@@ -178,16 +178,28 @@ void mwl_threads_walk(void (*fn)(uintptr_t lo, uintptr_t hi, int live, int self,
 void mwl_fd_init(void);
 void mwl_fd_walk(void (*fn)(int fd, uint32_t stack, const char *what, void *), void *arg);
 
+struct mwl_exit_regs;
 /* scan.c: classifies every live block; returns sorted array in scratch */
 struct mwl_class_blk {
 	struct mwl_blk *b;
 	uint8_t cls;
 };
-struct mwl_class_blk *mwl_scan(uintptr_t stack_from, size_t *n);
+struct mwl_class_blk *mwl_scan(uintptr_t stack_from, const struct mwl_exit_regs *regs, size_t *n);
 char *mwl_read_maps(size_t *len);
 
-/* dump.c */
-void mwl_report_exit(uintptr_t sp);
+/* proc.c: the program's call into exit() (or main's return) */
+#define MWL_EXIT_REGS 6	/* rbx rbp r12 r13 r14 r15 */
+struct mwl_exit_regs {
+	uintptr_t sp;	/* the caller's stack pointer: live stack starts here */
+	uintptr_t reg[MWL_EXIT_REGS];
+	pid_t tid;	/* 0: exit() not called (yet) */
+};
+extern struct mwl_exit_regs mwl_exit_regs;
+extern _Atomic int mwl_exit_status;	/* -1 until exit()/_exit() */
+extern int mwl_forked;	/* this process is a fork of a traced one */
+
+/* dump.c; regs: extra roots (registers at exit), or NULL */
+void mwl_report_exit(uintptr_t sp, const struct mwl_exit_regs *regs);
 void mwl_reporter_start(void);
 void mwl_reporter_after_fork_child(void);
 

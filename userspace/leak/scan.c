@@ -396,7 +396,7 @@ char *mwl_read_maps(size_t *len)
 	return buf;
 }
 
-struct mwl_class_blk *mwl_scan(uintptr_t sp_from, size_t *n_out)
+struct mwl_class_blk *mwl_scan(uintptr_t sp_from, const struct mwl_exit_regs *regs, size_t *n_out)
 {
 	static struct scan s;
 	memset(&s, 0, sizeof(s));
@@ -422,6 +422,12 @@ struct mwl_class_blk *mwl_scan(uintptr_t sp_from, size_t *n_out)
 	}
 	dl_iterate_phdr(self_phdr, &s);
 
+	if (regs) {	/* copied: our own data is never scanned as a root */
+		static uintptr_t reg[MWL_EXIT_REGS];
+		memcpy(reg, regs->reg, sizeof(reg));
+		scan_range(&s, (uintptr_t)reg, (uintptr_t)(reg + MWL_EXIT_REGS), 1);
+		drain(&s);
+	}
 	size_t maps_len;
 	char *maps = mwl_read_maps(&maps_len);
 	if (maps)
