@@ -42,7 +42,7 @@ cat >"$tmp/q.py" <<'PY'
 import json, sys
 docs = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith('{')]
 exits = [d for d in docs if d['kind'] == 'exit']
-main = next((d for d in exits if 'exit_status' in d or 'signal' in d), None)
+main = next((d for d in exits if d.get('process') == 'main'), None)
 def recs(doc, kind, file, line):
     return [l for l in doc['leaks'] if l['kind'] == kind and l['stack']
             and (l['stack'][0]['file'] or '').endswith('/' + file) and l['stack'][0]['line'] == line]

@@ -101,6 +101,7 @@ static void write_maps(struct mwl_out *o)
 	mwl_out_ch(o, '\n');
 	if (maps)
 		mwl_out_mem(o, maps, len);
+	mwl_modules_write(o);
 }
 
 static void write_sites_and_stacks(struct mwl_out *o, struct agg *a)

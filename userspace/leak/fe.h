@@ -37,6 +37,7 @@ struct frame {
 	int line;
 	const char *module;	/* path of the object, or NULL */
 	uintptr_t offset;	/* ip relative to the object's load address */
+	int inlined;	/* a call the compiler inlined into the next frame */
 };
 
 struct stack {
@@ -67,8 +68,20 @@ struct fdrec {
 	uint32_t stack;
 };
 
+/* an object dlclose() unloaded before the dump (modules.c) */
+struct dump_module {
+	uintptr_t lo, hi, bias;
+	char build_id[130];	/* hex; "" if it had none */
+	char path[512];
+};
+
 struct dump {
 	char kind[16];
+	char origin[8];	/* "exec" or "fork" */
+	int exit_status;	/* from the process itself; -1 if unknown */
+	char *exe;
+	struct dump_module *unloaded;
+	size_t n_unloaded;
 	pid_t pid, ppid;
 	unsigned time;
 	char *maps;
@@ -90,13 +103,17 @@ void dump_free(struct dump *d);
 /* the stack, symbolised (on first use), or NULL */
 struct stack *dump_stack(struct dump *d, uint32_t id);
 /* returns 1 if there were errors (leaks, mismatches, fds) to report */
-int report_print(FILE *out, struct dump *d, const struct options *o, int status, int first);
+int report_print(FILE *out, struct dump *d, const struct options *o, int status, const char *main_exe);
 
 /* symbolize.c */
 struct symbolizer;
-struct symbolizer *sym_open(const char *maps, size_t len);
-void sym_frame(struct symbolizer *s, uintptr_t ip, struct frame *out);
-void sym_line(struct symbolizer *s, struct frame *f);
+struct symbolizer *sym_open(const char *maps, size_t len, const struct dump_module *un, size_t n_un);
+/*
+ * The frames of one return address, innermost first (inlined calls are
+ * frames of their own; the last is the function that holds the code), at
+ * most max; returns how many. Strings are the caller's to free.
+ */
+int sym_expand(struct symbolizer *s, uintptr_t ip, struct frame *out, int max);
 void sym_close(struct symbolizer *s);
 
 /* suppress.c */

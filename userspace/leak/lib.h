@@ -174,6 +174,11 @@ mwl_create_fn mwl_real_pthread_create(void);
 /* calls fn for each stack region: live=1 to scan, live=0 to skip */
 void mwl_threads_walk(void (*fn)(uintptr_t lo, uintptr_t hi, int live, int self, uintptr_t tcb, void *), void *arg);
 
+/* modules.c: objects dlclose() unloads, kept for the report */
+struct mwl_out;
+void mwl_module_closing(void *handle);
+void mwl_modules_write(struct mwl_out *o);
+
 /* fds.c */
 void mwl_fd_init(void);
 void mwl_fd_walk(void (*fn)(int fd, uint32_t stack, const char *what, void *), void *arg);

@@ -275,13 +275,37 @@ static char **list_dir(const char *dir, const char *prefix, size_t *n)
 	return v;
 }
 
+/* the program's executable, as /proc/PID/exe will name it */
+static char *main_exe;
+
+static void find_main_exe(const char *prog)
+{
+	char buf[PATH_MAX];
+	if (strchr(prog, '/')) {
+		main_exe = realpath(prog, NULL);
+		return;
+	}
+	const char *path = getenv("PATH");
+	for (const char *p = path ? path : "/usr/bin:/bin"; p && *p;) {
+		size_t n = strcspn(p, ":");
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", prog);
+		if (access(buf, X_OK) == 0) {
+			main_exe = realpath(buf, NULL);
+			return;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
 static int report_one(const struct options *o, const char *path, pid_t main_pid, int status)
 {
 	struct dump d;
 	int errors = 0;
 	if (dump_read(path, &d) == 0) {
 		FILE *out = open_output(o, d.pid);
-		errors = report_print(out, &d, o, d.pid == main_pid ? status : -1, 0);
+		errors = report_print(out, &d, o, d.pid == main_pid ? status : -1, main_exe);
 		fflush(out);
 		if (out != stderr)
 			fclose(out);
@@ -367,6 +391,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "memwatch-leak: cannot set up the environment: %s\n", strerror(errno));
 		return 1;
 	}
+	find_main_exe(o.argv[0]);
 	/* a close-on-exec pipe tells us whether exec succeeded */
 	int execpipe[2];
 	if (pipe2(execpipe, O_CLOEXEC) < 0) {
@@ -444,6 +469,7 @@ int main(int argc, char **argv)
 	remove_dir(dir);
 	supp_free();
 	free(lib);
+	free(main_exe);
 	if (o.error_exitcode && errors)
 		return o.error_exitcode;
 	return pass_status(status);

@@ -20,32 +20,62 @@ static int below_main(const char *fn)
 	       !strcmp(fn, "_start");
 }
 
+/* frames of one return address, inlined calls included */
+#define EXPAND_MAX 32
+
+static void frame_free(struct frame *f)
+{
+	free((void *)f->func);
+	free((void *)f->mangled);
+	free((void *)f->file);
+	free((void *)f->module);
+}
+
 /*
  * Symbolised on first use, and only down to main(), as valgrind shows them:
- * frames below main are libc start-up, and not loading libc's debug info
- * for them saves most of the front-end's time and memory.
+ * frames below main are libc start-up. Each return address may become
+ * several frames (inlined calls).
  */
 struct stack *dump_stack(struct dump *d, uint32_t id)
 {
 	struct stack key = { .id = id };
 	struct stack *s = bsearch(&key, d->stacks, d->n_stacks, sizeof(key), cmp_stack);
-	if (s && !s->symbolized) {
-		s->symbolized = 1;
-		for (int k = 0; k < s->n; k++) {
-			struct frame *f = &s->f[k];
-			sym_frame(d->sym, f->ip, f);
-			if (f->func && below_main(f->func)) {
-				s->n = k ? k : 1;	/* stripped program: main has no name */
-				if (k)
-					break;
-			}
-			sym_line(d->sym, f);
-			if (f->func && !strcmp(f->func, "main")) {
-				s->n = k + 1;
-				break;
-			}
+	if (!s || s->symbolized)
+		return s;
+	s->symbolized = 1;
+	struct frame *out = NULL, tmp[EXPAND_MAX];
+	size_t n = 0, cap = 0;
+	for (int k = 0; k < s->n; k++) {
+		int got = sym_expand(d->sym, s->f[k].ip, tmp, EXPAND_MAX);
+		if (got < 1)
+			continue;
+		const char *outer = tmp[got - 1].func;
+		int stop = outer && !strcmp(outer, "main"), keep = got;
+		if (outer && below_main(outer)) {
+			stop = 1;
+			if (n)	/* libc start-up; with none before (stripped program), keep it */
+				keep = 0;
 		}
+		for (int i = keep; i < got; i++)
+			frame_free(&tmp[i]);
+		for (int i = 0; i < keep; i++) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 32;
+				struct frame *g = reallocarray(out, cap, sizeof(*out));
+				if (!g) {
+					fprintf(stderr, "memwatch-leak: out of memory symbolising\n");
+					exit(1);
+				}
+				out = g;
+			}
+			out[n++] = tmp[i];
+		}
+		if (stop)
+			break;
 	}
+	free(s->f);
+	s->f = out;
+	s->n = (int)n;
 	return s;
 }
 
@@ -66,6 +96,8 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
 int dump_read(const char *path, struct dump *d)
 {
 	memset(d, 0, sizeof(*d));
+	d->exit_status = -1;
+	strcpy(d->origin, "exec");
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -78,7 +110,7 @@ int dump_read(const char *path, struct dump *d)
 		fclose(f);
 		return -1;
 	}
-	size_t cap_s = 0, cap_st = 0, cap_m = 0, cap_f = 0;
+	size_t cap_s = 0, cap_st = 0, cap_m = 0, cap_f = 0, cap_u = 0;
 	int ended = 0;
 	while (fgets(line, sizeof(line), f)) {
 		char c;
@@ -86,6 +118,24 @@ int dump_read(const char *path, struct dump *d)
 		int x, y;
 		if (!strncmp(line, "kind ", 5)) {
 			sscanf(line + 5, "%15s", d->kind);
+		} else if (!strncmp(line, "origin ", 7)) {
+			sscanf(line + 7, "%7s", d->origin);
+		} else if (!strncmp(line, "exit_status ", 12)) {
+			d->exit_status = atoi(line + 12);
+		} else if (!strncmp(line, "exe ", 4)) {
+			free(d->exe);
+			d->exe = strndup(line + 4, strcspn(line + 4, "\n"));
+		} else if (!strncmp(line, "unloaded ", 9)) {
+			d->unloaded = grow(d->unloaded, &cap_u, d->n_unloaded, sizeof(*d->unloaded));
+			struct dump_module *u = &d->unloaded[d->n_unloaded];
+			if (sscanf(line + 9, "%llx %llx %llx %129s %511[^\n]", &a, &b, &e, u->build_id, u->path) == 5) {
+				u->lo = (uintptr_t)a;
+				u->hi = (uintptr_t)b;
+				u->bias = (uintptr_t)e;
+				if (!strcmp(u->build_id, "-"))
+					u->build_id[0] = 0;
+				d->n_unloaded++;
+			}
 		} else if (!strncmp(line, "pid ", 4)) {
 			d->pid = atoi(line + 4);
 		} else if (!strncmp(line, "ppid ", 5)) {
@@ -134,7 +184,7 @@ int dump_read(const char *path, struct dump *d)
 		return -1;
 	}
 	qsort(d->stacks, d->n_stacks, sizeof(*d->stacks), cmp_stack);
-	d->sym = sym_open(d->maps, d->maps_len);
+	d->sym = sym_open(d->maps, d->maps_len, d->unloaded, d->n_unloaded);
 	return 0;
 }
 
@@ -142,13 +192,8 @@ void dump_free(struct dump *d)
 {
 	sym_close(d->sym);
 	for (size_t i = 0; i < d->n_stacks; i++) {
-		for (int k = 0; k < d->stacks[i].n; k++) {
-			struct frame *f = &d->stacks[i].f[k];
-			free((void *)f->func);
-			free((void *)f->mangled);
-			free((void *)f->file);
-			free((void *)f->module);
-		}
+		for (int k = 0; k < d->stacks[i].n; k++)
+			frame_free(&d->stacks[i].f[k]);
 		free(d->stacks[i].f);
 	}
 	free(d->stacks);
@@ -156,6 +201,8 @@ void dump_free(struct dump *d)
 	free(d->mm);
 	free(d->fds);
 	free(d->maps);
+	free(d->exe);
+	free(d->unloaded);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -246,7 +293,10 @@ static void json_stack(FILE *out, struct dump *d, uint32_t id)
 		json_str(out, f->file);
 		fprintf(out, ",\"line\":%d,\"module\":", f->line);
 		json_str(out, f->module);
-		fprintf(out, ",\"offset\":\"0x%llx\"}", (unsigned long long)f->offset);
+		fprintf(out, ",\"offset\":\"0x%llx\"", (unsigned long long)f->offset);
+		if (f->inlined)
+			fputs(",\"inlined\":true", out);
+		fputc('}', out);
 	}
 	fputc(']', out);
 }
@@ -307,11 +357,28 @@ static void status_text(char *buf, size_t n, int status)
 		snprintf(buf, n, "stopped");
 }
 
-int report_print(FILE *out, struct dump *d, const struct options *o, int status, int first)
+/*
+ * main: the program memwatch-leak started (its pid, still its executable);
+ * fork: a forked child; exec: a program exec'd by a traced one (in a child,
+ * or in place of the program, keeping its pid).
+ */
+static const char *process_kind(const struct dump *d, int status, const char *main_exe)
+{
+	if (!strcmp(d->origin, "fork"))
+		return "fork";
+	if (status < 0)
+		return "exec";
+	return !main_exe || !d->exe || !strcmp(main_exe, d->exe) ? "main" : "exec";
+}
+
+int report_print(FILE *out, struct dump *d, const struct options *o, int status, const char *main_exe)
 {
 	int periodic = strcmp(d->kind, "exit") != 0;
 	uint64_t sum_b[128] = { 0 }, sum_n[128] = { 0 }, supp_b = 0, supp_n = 0;
-	(void)first;
+	const char *process = process_kind(d, status, main_exe);
+	/* our wait status for the program we started; the process's own word otherwise */
+	int exit_status = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) :
+			  status >= 0 ? -1 : d->exit_status;
 	for (size_t i = 0; i < d->n_sites; i++) {
 		struct site *s = &d->sites[i];
 		struct stack *st = supp_any() ? dump_stack(d, s->stack) : NULL;
@@ -341,9 +408,11 @@ int report_print(FILE *out, struct dump *d, const struct options *o, int status,
 		fprintf(out, "{\"memwatch\":\"leak\",\"version\":%d,\"pid\":%d,\"ppid\":%d,\"kind\":",
 			MWL_DUMP_VERSION, (int)d->pid, (int)d->ppid);
 		json_str(out, d->kind);
-		fprintf(out, ",\"time\":%u", d->time);
-		if (!periodic && status >= 0 && WIFEXITED(status))
-			fprintf(out, ",\"exit_status\":%d", WEXITSTATUS(status));
+		fprintf(out, ",\"time\":%u,\"process\":\"%s\",\"forked\":%s,\"exe\":", d->time, process,
+			strcmp(process, "fork") ? "false" : "true");
+		json_str(out, d->exe);
+		if (!periodic && exit_status >= 0)
+			fprintf(out, ",\"exit_status\":%d", exit_status);
 		if (!periodic && status >= 0 && WIFSIGNALED(status))
 			fprintf(out, ",\"signal\":%d", WTERMSIG(status));
 		fputs(",\"summary\":{", out);
@@ -377,8 +446,8 @@ int report_print(FILE *out, struct dump *d, const struct options *o, int status,
 			json_str(out, fn_name(m->alloc_fn));
 			fputs(",\"freed_by\":", out);
 			json_str(out, fn_name(m->free_fn));
-			fprintf(out, ",\"count\":%llu,\"bytes\":%llu,\"alloc_stack\":",
-				(unsigned long long)m->count, (unsigned long long)m->bytes);
+			fprintf(out, ",\"bytes\":%llu,\"blocks\":%llu,\"alloc_stack\":",
+				(unsigned long long)m->bytes, (unsigned long long)m->count);
 			json_stack(out, d, m->alloc_stack);
 			fputs(",\"free_stack\":", out);
 			json_stack(out, d, m->free_stack);
@@ -408,7 +477,11 @@ int report_print(FILE *out, struct dump *d, const struct options *o, int status,
 		fprintf(out, "\nmemwatch-leak[%d]: %llu bytes in %llu blocks outstanding\n\n", (int)d->pid,
 			(unsigned long long)sum_b[MWL_CLASS_OUTSTANDING], (unsigned long long)sum_n[MWL_CLASS_OUTSTANDING]);
 	} else {
-		fprintf(out, "memwatch-leak[%d]: process %s\n", (int)d->pid, st);
+		if (status < 0 && exit_status >= 0)
+			snprintf(st, sizeof(st), "exited with status %d", exit_status);
+		fprintf(out, "memwatch-leak[%d]: %s%s%s %s\n", (int)d->pid,
+			!strcmp(process, "main") ? "process" : !strcmp(process, "fork") ? "forked child" : "exec'd program",
+			d->exe && strcmp(process, "main") ? " " : "", d->exe && strcmp(process, "main") ? d->exe : "", st);
 		for (size_t i = 0; i < d->n_sites; i++) {
 			struct site *s = &d->sites[i];
 			if (s->suppressed || !shown(o, s->cls))

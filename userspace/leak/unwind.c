@@ -300,6 +300,11 @@ MWL_EXPORT int dlclose(void *handle)
 		*(void **)&real_dlclose = dlsym(RTLD_NEXT, "dlclose");
 		mwl_busy--;
 	}
+	if (mwl_cfg.enabled) {
+		mwl_busy++;
+		mwl_module_closing(handle);
+		mwl_busy--;
+	}
 	int ret = real_dlclose(handle);
 	if (!rules)
 		return ret;
