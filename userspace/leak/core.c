@@ -298,6 +298,10 @@ __attribute__((destructor)) static void mwl_dtor(void)
 	if (atomic_load(&mwl_state) != ST_READY)
 		return;
 	if (mwl_exit_regs.tid == gettid()) {
+		/* libc's own blocks go, as under valgrind: only if no other thread
+		 * of the program still runs (freeres frees what threads use) */
+		if (mwl_exit_regs.tid == getpid() && !mwl_threads_running())
+			mwl_libc_freeres();
 		mwl_report_exit(mwl_exit_regs.sp, &mwl_exit_regs);
 		return;
 	}

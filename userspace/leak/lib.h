@@ -172,6 +172,7 @@ void mwl_thread_exclude_self(void);
 typedef int (*mwl_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 mwl_create_fn mwl_real_pthread_create(void);
 /* calls fn for each stack region: live=1 to scan, live=0 to skip */
+int mwl_threads_running(void);
 void mwl_threads_walk(void (*fn)(uintptr_t lo, uintptr_t hi, int live, int self, uintptr_t tcb, void *), void *arg);
 
 /* modules.c: objects dlclose() unloads, kept for the report */
@@ -205,6 +206,7 @@ extern int mwl_forked;	/* this process is a fork of a traced one */
 
 /* dump.c; regs: extra roots (registers at exit), or NULL */
 void mwl_report_exit(uintptr_t sp, const struct mwl_exit_regs *regs);
+void mwl_libc_freeres(void);
 void mwl_reporter_start(void);
 void mwl_reporter_after_fork_child(void);
 

@@ -218,18 +218,29 @@ int sym_expand(struct symbolizer *s, uintptr_t ip, struct frame *out, int max)
 	int n = 0;
 	Dwarf_Addr bias;
 	Dwarf_Die *cu = dwfl_module_addrdie(m, pc, &bias);
-	Dwarf_Die *scopes = NULL;
-	int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
+	Dwarf_Die *scopes = NULL, cur;
+	int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0, have = 0;
+	for (int i = 0; i < ns && !have; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+			cur = scopes[i];
+			have = 1;
+		}
+	}
+	free(scopes);
 	Dwarf_Files *files = NULL;
 	size_t nfiles = 0;
 	Dwarf_Attribute a;
 	const char *comp_dir = cu ? dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a)) : NULL;
-	for (int i = 0; i < ns && n < max - 1; i++) {
-		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
-			continue;
+	/*
+	 * dwarf_getscopes continues from an inlined instance into its abstract
+	 * definition; the concrete caller is found from the instance itself
+	 * (dwarf_getscopes_die), as eu-addr2line -i does.
+	 */
+	while (have && dwarf_tag(&cur) == DW_TAG_inlined_subroutine && n < max - 1) {
 		struct frame *f = &out[n++];
 		set_common(f, ip, mod, offset);
-		f->func = inline_name(&scopes[i]);
+		f->func = inline_name(&cur);
 		f->inlined = 1;
 		f->file = file;
 		f->line = line;
@@ -237,14 +248,24 @@ int sym_expand(struct symbolizer *s, uintptr_t ip, struct frame *out, int max)
 		Dwarf_Word cf = 0, cl = 0;
 		file = NULL;
 		line = 0;
-		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &cl) == 0 &&
-		    dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &cf) == 0 &&
+		if (dwarf_formudata(dwarf_attr(&cur, DW_AT_call_line, &a), &cl) == 0 &&
+		    dwarf_formudata(dwarf_attr(&cur, DW_AT_call_file, &a), &cf) == 0 &&
 		    (files || dwarf_getsrcfiles(cu, &files, &nfiles) == 0) && cf < nfiles) {
 			file = full_path(dwarf_filesrc(files, cf, NULL, NULL), comp_dir);
 			line = (int)cl;
 		}
+		Dwarf_Die *outer = NULL;
+		int no = dwarf_getscopes_die(&cur, &outer);
+		have = 0;
+		for (int i = 1; i < no && !have; i++) {
+			int tag = dwarf_tag(&outer[i]);
+			if (tag == DW_TAG_inlined_subroutine || tag == DW_TAG_subprogram) {
+				cur = outer[i];
+				have = 1;
+			}
+		}
+		free(outer);
 	}
-	free(scopes);
 	struct frame *f = &out[n++];
 	set_common(f, ip, mod, offset);
 	f->mangled = sym ? strdup(sym) : NULL;

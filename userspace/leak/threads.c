@@ -129,3 +129,13 @@ void mwl_threads_walk(void (*fn)(uintptr_t, uintptr_t, int, int, uintptr_t, void
 		fn(slots[i].lo, slots[i].hi, atomic_load(&slots[i].live), i == my_slot,
 		   slots[i].tcb, arg);
 }
+
+/* a thread of the program other than the caller is still running */
+int mwl_threads_running(void)
+{
+	int n = atomic_load(&n_slots);
+	for (int i = 0; i < n && i < MAX_THREADS; i++)
+		if (i != my_slot && atomic_load(&slots[i].live))
+			return 1;
+	return 0;
+}
