@@ -247,7 +247,9 @@ void mwl_report_exit(uintptr_t sp, const struct mwl_exit_regs *regs)
 		goto out;
 	path_of(final, sizeof(final), "dump", 0, 0);
 	size_t n;
+	mwl_threads_stop();
 	struct mwl_class_blk *cb = mwl_scan(sp, regs, &n);
+	mwl_threads_release();
 	struct agg a;
 	if (agg_init(&a, n) < 0)
 		goto out;

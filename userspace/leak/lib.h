@@ -171,9 +171,16 @@ void mwl_threads_after_fork_child(void);
 void mwl_thread_exclude_self(void);
 typedef int (*mwl_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 mwl_create_fn mwl_real_pthread_create(void);
-/* calls fn for each stack region: live=1 to scan, live=0 to skip */
 int mwl_threads_running(void);
-void mwl_threads_walk(void (*fn)(uintptr_t lo, uintptr_t hi, int live, int self, uintptr_t tcb, void *), void *arg);
+/* for each stack region: live=1 to scan (from sp, if the thread was parked), live=0 to skip */
+void mwl_threads_walk(void (*fn)(uintptr_t lo, uintptr_t hi, int live, int self, uintptr_t tcb,
+				 uintptr_t sp, void *), void *arg);
+/* exit scan: park the program's other threads (signal), and let them go */
+#define MWL_PARK_REGS 18	/* ucontext gregs r8..rip: every general register */
+void mwl_threads_stop(void);
+void mwl_threads_release(void);
+uintptr_t mwl_thread_main_sp(void);	/* 0: unknown (or it is us) */
+void mwl_threads_regs(void (*fn)(const uintptr_t *regs, int n, void *), void *arg);
 
 /* modules.c: objects dlclose() unloads, kept for the report */
 struct mwl_out;

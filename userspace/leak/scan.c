@@ -243,23 +243,32 @@ static int self_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 #define MAX_TCB 64
+/* x86-64: a function may keep data up to 128 bytes below its stack pointer */
+#define RED_ZONE 128
 
 struct stack_q {
 	uintptr_t lo, hi;
 	int live, dead, self;
+	int n_parked;	/* live threads here whose stack pointer we know */
+	uintptr_t sp;
 	int n_tcb;	/* dead threads' descriptors in this mapping: still roots */
 	uintptr_t tcb_lo[MAX_TCB], tcb_hi[MAX_TCB];
 };
 
-static void stack_overlap(uintptr_t lo, uintptr_t hi, int live, int self, uintptr_t tcb, void *arg)
+static void stack_overlap(uintptr_t lo, uintptr_t hi, int live, int self, uintptr_t tcb,
+			  uintptr_t sp, void *arg)
 {
 	struct stack_q *q = arg;
 	if (lo >= q->hi || hi <= q->lo)
 		return;
 	if (live) {
-		q->live = 1;
+		q->live++;
 		if (self)
 			q->self = 1;
+		if (sp >= q->lo && sp < q->hi) {
+			q->n_parked++;
+			q->sp = sp;
+		}
 	} else {
 		q->dead = 1;
 		if (tcb >= lo && tcb < hi && q->n_tcb < MAX_TCB) {
@@ -325,8 +334,11 @@ static void map_line(struct scan *s, const char *line, const char *eol)
 			if (plen == 7 && !memcmp(path, "[stack]", 7)) {
 				/* the main thread is never registered: if it is not
 				 * us, its stack pointer is unknown: scan it all */
+				uintptr_t msp = mwl_thread_main_sp();
 				if (s->sp_from >= lo && s->sp_from < hi)
 					scan_root(s, s->sp_from, hi);
+				else if (msp >= lo + RED_ZONE && msp < hi)
+					scan_root(s, msp - RED_ZONE, hi);	/* parked */
 				else
 					scan_root(s, lo, hi);
 			} else if (!memcmp(path, "[anon", 5)) {
@@ -355,6 +367,8 @@ anon:
 	mwl_threads_walk(stack_overlap, &q);
 	if (q.live && s->sp_from >= lo && s->sp_from < hi)
 		scan_root(s, s->sp_from, hi);	/* us: only live frames */
+	else if (q.live == 1 && q.n_parked == 1 && q.sp >= lo + RED_ZONE)
+		scan_root(s, q.sp - RED_ZONE, hi);	/* parked: its live frames */
 	else if (q.live || !q.dead)
 		scan_root(s, lo, hi);
 	else if (q.n_tcb) {
@@ -396,6 +410,18 @@ char *mwl_read_maps(size_t *len)
 	return buf;
 }
 
+/* a parked thread's registers: roots (copied, our own data is not scanned) */
+static void scan_regs(const uintptr_t *regs, int n, void *arg)
+{
+	struct scan *s = arg;
+	static uintptr_t copy[MWL_PARK_REGS];
+	if (n > MWL_PARK_REGS)
+		n = MWL_PARK_REGS;
+	memcpy(copy, regs, sizeof(*regs) * (size_t)n);
+	scan_range(s, (uintptr_t)copy, (uintptr_t)(copy + n), 1);
+	drain(s);
+}
+
 struct mwl_class_blk *mwl_scan(uintptr_t sp_from, const struct mwl_exit_regs *regs, size_t *n_out)
 {
 	static struct scan s;
@@ -428,6 +454,7 @@ struct mwl_class_blk *mwl_scan(uintptr_t sp_from, const struct mwl_exit_regs *re
 		scan_range(&s, (uintptr_t)reg, (uintptr_t)(reg + MWL_EXIT_REGS), 1);
 		drain(&s);
 	}
+	mwl_threads_regs(scan_regs, &s);
 	size_t maps_len;
 	char *maps = mwl_read_maps(&maps_len);
 	if (maps)
