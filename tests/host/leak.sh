@@ -395,4 +395,127 @@ MEMWATCH_LEAK_UNWIND=bogus run unwind_bad -- $L/leak_temp
 t_eq "$(grep -c "MEMWATCH_LEAK_UNWIND is fast, libunwind or check; using fast, not bogus" "$tmp/unwind_bad.err"):$(q "$tmp/unwind_bad.json" "S(main,'definitely_lost')")" \
 	"1:1000" "a bad MEMWATCH_LEAK_UNWIND is named on stderr; the report is still right"
 
+
+# --- issue 10: verdicts as valgrind's, on programs at -O0 and -O2 ----------
+# verdicts NAME WHICH SRCS [memwatch-leak options] -- PROGRAM ARGS: the
+# canonical verdict line (tests/leak/verdicts.py) of memwatch-leak (with
+# --show-reachable) and of valgrind memcheck on the same program, in $ours
+# and $theirs. WHICH: main or fork (forked children's reports).
+verdicts() {
+	local name=$1 which=$2 srcs=$3
+	shift 3
+	local opts=()
+	while [ "$1" != "--" ]; do
+		opts+=("$1")
+		shift
+	done
+	shift
+	run "$name" --show-reachable --follow-fork "${opts[@]}" -- "$@"
+	ours=$(python3 $L/verdicts.py ours "$tmp/$name.json" "$which" "$srcs")
+	theirs=
+	if [ $have_vg = 1 ]; then
+		local vgo=(--leak-check=full --show-leak-kinds=all --keep-debuginfo=yes)
+		[[ " ${opts[*]} " == *" --fds "* ]] && vgo+=(--track-fds=yes)
+		valgrind "${vgo[@]}" --log-file="$tmp/$name.vg" "$@" >/dev/null 2>&1
+		theirs=$(python3 $L/verdicts.py vg "$tmp/$name.vg" "$which" "$srcs")
+	fi
+}
+
+# compare_verdicts NAME WHAT: ours against valgrind's, everything
+compare_verdicts() {
+	if [ $have_vg = 0 ]; then
+		t_skip "$1: $2 as valgrind" "valgrind not installed"
+		return
+	fi
+	t_eq "$ours" "$theirs" "$1: $2 as valgrind (${theirs%% sites=*})"
+}
+
+# class 1: stale stack words at exit (exit(), return from main, forked child)
+for o in O0 O2; do
+	p=$L/stale_stack_$o
+	for how in return exit fork; do
+		which=main
+		[ $how = fork ] && which=fork
+		verdicts "stale_$o$how" $which stale_stack.c -- $p $how
+		compare_verdicts "stale_stack -$o $how" "all four classes, bytes, blocks, sites and stacks"
+	done
+	t_eq "${ours%% sites=*}" "D=4392/5 I=240/5 P=0/0 R=100/1" \
+		"stale_stack -$o: the realloc chain, list head and cycle leader lost, 5 nodes indirect, the last re-pointed block reachable"
+	for how in main worker; do
+		verdicts "thrx_$o$how" main thread_exit.c -- $L/thread_exit_$o $how
+		compare_verdicts "thread_exit -$o ($how calls exit)" "running threads' stale and live stack words"
+	done
+	t_eq "${ours%% sites=*}" "D=268/8 I=0/0 P=0/2 R=400/2" \
+		"thread_exit -$o: 8 blocks only dead frames of running threads held are lost, their live locals reachable"
+done
+
+# class 3: inlined frames
+for o in O0 O2; do
+	verdicts "inl_$o" main inline_leak.c -- $L/inline_leak_$o
+	compare_verdicts "inline_leak -$o" "classes, sites and own-source stacks"
+	verdicts "inlx_$o" main inline_stl.cpp -- $L/inline_stl_$o
+	compare_verdicts "inline_stl -$o" "classes, sites and own-source stacks"
+done
+s=$L/inline_leak.c
+t_eq "$(q "$tmp/inl_O2.json" "sorted(set(tuple((f['function'], f['line'], bool(f.get('inlined'))) for f in l['stack']) for l in main['leaks'] if l['bytes'] in (80, 88)))")" \
+	"[(('make_buf', $(line_of $s make_buf), True), ('smooth', $(line_of $s smooth_call), True), ('filter', $(line_of $s filter_call), False), ('main', $(line_of $s main_call), False))]" \
+	"inline_leak -O2: make_buf and smooth inlined into filter are frames of their own, each caller at its call site"
+addr=$(q "$tmp/inl_O2.json" "[f['offset'] for l in main['leaks'] if l['bytes'] == 80 for f in l['stack']][0]")
+a2l=$(addr2line -i -f -e $L/inline_leak_O2 "$(printf '0x%x' $((addr - 1)))" 2>/dev/null | paste -sd' ' | sed 's|[^ ]*/||g')
+t_eq "$a2l" "make_buf inline_leak.c:$(line_of $s make_buf) smooth inline_leak.c:$(line_of $s smooth_call) filter inline_leak.c:$(line_of $s filter_call)" \
+	"inline_leak -O2: the frames of one address are what addr2line -i -f prints"
+s=$L/inline_stl.cpp
+t_eq "$(q "$tmp/inlx_O2.json" "(lambda st: (st[0]['inlined'], [f['line'] for f in st if f['file'].endswith('/inline_stl.cpp')]))(next(l['stack'] for l in main['leaks'] if l['bytes'] == 512))")" \
+	"(True, [$(line_of $s push_back), $(awk '/build\(argc/ { print NR; exit }' $s)])" \
+	"inline_stl -O2: vector growth inlined from libstdc++ reaches push_back's line in build()"
+
+# class 2: a library unloaded by dlclose() before the report
+for o in O0 O2; do
+	cp $L/libdlc_plugin_$o.so "$tmp/plugin.so"
+	verdicts "dlc_$o" main dlclose_leak.c,dlc_plugin.c -- $L/dlclose_leak_$o "$tmp/plugin.so"
+	compare_verdicts "dlclose_leak -$o" "classes, sites in the unloaded plugin (valgrind --keep-debuginfo=yes)"
+	t_eq "$(q "$tmp/dlc_$o.json" "(lambda fr: (all(f['function'] and f['module'] == '$tmp/plugin.so' for f in fr), sorted(set((f['function'], f['line']) for f in fr if f['function'] == 'plugin_dup'))))([f for l in main['leaks'] for f in l['stack'] if (f['file'] or '').endswith('/dlc_plugin.c')])")" \
+		"(True, [('plugin_dup', $(line_of $L/dlc_plugin.c plugin_dup))])" "dlclose_leak -$o: frames in the unloaded plugin keep function, line and module"
+done
+cp $L/libdlc_plugin_O2.so "$tmp/plugin.so"
+cp $L/libdlc_plugin_O0.so "$tmp/plugin-other.so"
+run dlc_stale --show-reachable -- $L/dlclose_leak_O2 "$tmp/plugin.so" "$tmp/plugin-other.so"
+t_eq "$(q "$tmp/dlc_stale.json" "sorted(set((f['function'], f['file'], f['module'], f['offset']) for l in main['leaks'] for f in l['stack'][:1] if f['module'] and f['module'].endswith('plugin.so')))") $(grep -c 'build-id differs' "$tmp/dlc_stale.err")" \
+	"[(None, None, '$tmp/plugin.so', '0x$(nm $L/libdlc_plugin_O2.so >/dev/null; q "$tmp/dlc_O2.json" "'%x' % int([f['offset'] for l in main['leaks'] for f in l['stack'] if f['function'] == 'plugin_work'][0], 16)")')] 1" \
+	"dlclose_leak: plugin file replaced by another build: module and offset, no names, and a warning"
+
+# class 4: every call that creates a descriptor
+for o in O0 O2; do
+	verdicts "fdk_$o" main fd_kinds.c --fds -- $L/fd_kinds_$o
+	want=$(grep -n '/\* FD:[a-z_]* \*/' $L/fd_kinds.c | grep -v 'FD:raw' | cut -d: -f1 | sed 's/^/fd_kinds.c:/' | sort | paste -sd,)
+	t_eq "${ours##* fds=}" "$want,unknown" \
+		"fd_kinds -$o: all $(echo "$want" | tr , '\n' | wc -l) calls reported at their lines, the raw syscall as unknown, closed ones not"
+	if [ $have_vg = 1 ]; then
+		missing=$(comm -23 <(echo "${theirs##* fds=}" | tr , '\n' | sort) <(echo "${ours##* fds=}" | tr , '\n' | sort) | paste -sd,)
+		t_eq "$missing:$(echo "${theirs##* fds=}" | tr , '\n' | grep -c .)" ":14" \
+			"fd_kinds -$o: the 14 fd sites valgrind --track-fds finds are ours too (the raw one: unknown)"
+	else
+		t_skip "fd_kinds -$o: fd sites as valgrind" "valgrind not installed"
+	fi
+	ours_mem=${ours%% sites=*}
+	theirs_mem=${theirs%% sites=*}
+	[ $have_vg = 1 ] && t_eq "$ours_mem" "$theirs_mem" "fd_kinds -$o: memory verdicts as valgrind (opendir, tmpfile, popen buffers)"
+done
+
+# class 5: the JSON
+run json5 --follow-fork -- $L/stale_stack_O2 fork
+t_eq "$(q "$tmp/json5.json" "sorted((d['process'], d['forked'], d['exit_status'], d['exe'] == '$(realpath $L/stale_stack_O2)', d['ppid'] == main['pid'] if d is not main else None) for d in docs)")" \
+	"[('fork', True, 3, True, True), ('main', False, 0, True, None)]" \
+	"JSON: each report says main or fork, its exe, its parent and its own exit status"
+t_eq "$(q "$tmp/json5.json" "all(f['file'].startswith('/') for d in docs for l in d['leaks'] for f in l['stack'] if f['file'])")" "True" \
+	"JSON: source paths are absolute (joined to DW_AT_comp_dir)"
+run json5x --follow-exec -- sh -c "$L/leak_temp; true"
+t_eq "$(q "$tmp/json5x.json" "sorted((d['process'], d['exe'].rsplit('/', 1)[-1], d.get('exit_status')) for d in docs)")" \
+	"[('exec', 'leak_temp', 0), ('main', '$(basename "$(realpath /bin/sh)")', 0)]" \
+	"JSON: an exec'd program's report says exec, with its exe and exit status"
+t_eq "$(q "$tmp/mismatch.json" "sorted(set(tuple(sorted(k for k in m if k in ('bytes', 'blocks', 'count'))) for m in main['mismatches']) | set(tuple(sorted(k for k in l if k in ('bytes', 'blocks', 'count'))) for l in main['leaks']))") $(q "$tmp/mismatch.json" "sum(m['blocks'] for m in main['mismatches'])")" \
+	"[('blocks', 'bytes')] 3" "JSON: mismatched-free and leak records count with the same fields (bytes, blocks)"
+t_eq "$(q "$tmp/dlc_stale.json" "all(f['module'] and f['offset'].startswith('0x') for l in main['leaks'] for f in l['stack'] if not f['function'])")" "True" \
+	"JSON: frames without a function still carry module and offset"
+
 t_done
