@@ -3,7 +3,9 @@
 # and heaptrack, on the host (no VM, no module needed).
 #
 #   make -C userspace/leak && bash tests/bench/leak-bench.sh [ROUNDS]
-#   (env: BENCH_N rounds of tests/leak/bench_malloc; SORT_LINES; PY_N)
+#   (env: BENCH_N rounds of tests/leak/bench_malloc; SORT_LINES; PY_N;
+#    MWL_BASE=path of another build's memwatch-leak front-end: an extra row,
+#    mwl-base, run alternately with the others, for A/B work on the library)
 #
 # Workloads:
 #   synthetic  tests/leak/bench_malloc: a window of 4096 blocks of 16-255
@@ -39,6 +41,10 @@ seq 1 "$SORT_LINES" | awk '{ srand($1); print int(rand() * 1e9) " line " $1 }' >
 # mwl-libunwind: memwatch-leak unwinding every stack with libunwind, the
 # cost of the stacks without unwind.c's rule cache
 tools="bare memwatch-leak mwl-libunwind"
+if [ -n "${MWL_BASE:-}" ]; then
+	[ -x "$MWL_BASE" ] || { echo "leak-bench: MWL_BASE=$MWL_BASE is not executable" >&2; exit 1; }
+	tools="$tools mwl-base"
+fi
 command -v valgrind >/dev/null && tools="$tools valgrind"
 command -v heaptrack >/dev/null && tools="$tools heaptrack"
 
@@ -48,6 +54,7 @@ wrap() {
 	bare) ;;
 	memwatch-leak) echo "$mw -o $tmp/mw.%p.txt" ;;
 	mwl-libunwind) echo "env MEMWATCH_LEAK_UNWIND=libunwind $mw -o $tmp/mw.%p.txt" ;;
+	mwl-base) echo "$MWL_BASE -o $tmp/mw.%p.txt" ;;
 	valgrind) echo "valgrind -q --leak-check=full --log-file=$tmp/vg.%p.txt" ;;
 	heaptrack) echo "heaptrack -o $tmp/ht" ;;
 	esac
