@@ -285,6 +285,8 @@ res=$(q "$tmp/interval.json" "(lambda p: (len(p) >= 2, all(at(d,'outstanding','s
 t_eq "$res" "(True, True, True, True)" "--interval 1: 2+ reports of slow_grow.c:$ln, growing, with growth since the last"
 t_eq "$(q "$tmp/interval.json" "at(main,'definitely_lost','slow_grow.c',$ln), S(main,'still_reachable') >= 25000")" "(0, True)" \
 	"--interval: the exit report still classifies (25 blocks reachable, none lost)"
+t_eq "$(q "$tmp/interval.json" "sorted(set((d['kind'], d['process'], d['pid'] == main['pid']) for d in docs))")" \
+	"[('exit', 'main', True), ('interval', 'main', True)]" "--interval: periodic reports of the program say process main"
 
 rm -f "$tmp/sig.json"
 "$mw" --json -o "$tmp/sig.json" --signal USR2 $L/slow_grow 20 >/dev/null 2>&1 &

@@ -102,6 +102,8 @@ int dump_read(const char *path, struct dump *d);
 void dump_free(struct dump *d);
 /* the stack, symbolised (on first use), or NULL */
 struct stack *dump_stack(struct dump *d, uint32_t id);
+/* the pid of the program memwatch-leak started */
+extern pid_t fe_main_pid;
 /* returns 1 if there were errors (leaks, mismatches, fds) to report */
 int report_print(FILE *out, struct dump *d, const struct options *o, int status, const char *main_exe);
 

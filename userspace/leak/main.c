@@ -414,6 +414,7 @@ int main(int argc, char **argv)
 		_exit(err == ENOENT ? 127 : 126);
 	}
 	close(execpipe[1]);
+	fe_main_pid = child;
 	int exec_err = 0;
 	ssize_t got;
 	while ((got = read(execpipe[0], &exec_err, sizeof(exec_err))) < 0 && errno == EINTR)

@@ -362,11 +362,13 @@ static void status_text(char *buf, size_t n, int status)
  * fork: a forked child; exec: a program exec'd by a traced one (in a child,
  * or in place of the program, keeping its pid).
  */
-static const char *process_kind(const struct dump *d, int status, const char *main_exe)
+pid_t fe_main_pid;
+
+static const char *process_kind(const struct dump *d, const char *main_exe)
 {
 	if (!strcmp(d->origin, "fork"))
 		return "fork";
-	if (status < 0)
+	if (d->pid != fe_main_pid)
 		return "exec";
 	return !main_exe || !d->exe || !strcmp(main_exe, d->exe) ? "main" : "exec";
 }
@@ -375,7 +377,7 @@ int report_print(FILE *out, struct dump *d, const struct options *o, int status,
 {
 	int periodic = strcmp(d->kind, "exit") != 0;
 	uint64_t sum_b[128] = { 0 }, sum_n[128] = { 0 }, supp_b = 0, supp_n = 0;
-	const char *process = process_kind(d, status, main_exe);
+	const char *process = process_kind(d, main_exe);
 	/* our wait status for the program we started; the process's own word otherwise */
 	int exit_status = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) :
 			  status >= 0 ? -1 : d->exit_status;
