@@ -435,9 +435,9 @@ compare_verdicts() {
 # class 1: stale stack words at exit (exit(), return from main, forked child)
 for o in O0 O2; do
 	p=$L/stale_stack_$o
-	for how in return exit fork; do
+	for how in return exit fork fork_exit; do
 		which=main
-		[ $how = fork ] && which=fork
+		case $how in fork*) which=fork ;; esac
 		verdicts "stale_$o$how" $which stale_stack.c -- $p $how
 		compare_verdicts "stale_stack -$o $how" "all four classes, bytes, blocks, sites and stacks"
 	done

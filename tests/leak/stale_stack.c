@@ -2,7 +2,8 @@
  * pointers in stack slots that exit(), __run_exit_handlers and _dl_fini
  * reserve but never write; only live frames may keep a block reachable.
  * argv[1]: "exit" leaves by exit() from a helper, "return" returns from
- * main, "fork" does the work in a forked child too. */
+ * main, "fork" does the work in a forked child that calls exit(),
+ * "fork_exit" in one that calls _exit(). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -74,10 +75,12 @@ __attribute__((noinline)) static void leave(int status)
 int main(int argc, char **argv)
 {
 	const char *how = argc > 1 ? argv[1] : "return";
-	if (!strcmp(how, "fork")) {
+	if (!strncmp(how, "fork", 4)) {
 		pid_t pid = fork();
 		if (pid == 0) {
 			work();
+			if (how[4])
+				_exit(3);
 			leave(3);
 		}
 		int st;
