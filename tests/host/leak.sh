@@ -519,5 +519,8 @@ t_eq "$(q "$tmp/mismatch.json" "sorted(set(tuple(sorted(k for k in m if k in ('b
 	"[('blocks', 'bytes')] 3" "JSON: mismatched-free and leak records count with the same fields (bytes, blocks)"
 t_eq "$(q "$tmp/dlc_stale.json" "all(f['module'] and f['offset'].startswith('0x') for l in main['leaks'] for f in l['stack'] if not f['function'])")" "True" \
 	"JSON: frames without a function still carry module and offset"
+run anon -- $L/anon_code
+t_eq "$(q "$tmp/anon.json" "[(l['bytes'], l['stack'][0]['function'], l['stack'][0]['module'], l['stack'][0]['offset']) for l in main['leaks']]")" \
+	"[(77, None, '[anon]', '0xd')]" "JSON: a frame in anonymous code: module [anon], offset of the return address in the mapping"
 
 t_done

@@ -32,6 +32,8 @@ struct unloaded {
 
 struct symbolizer {
 	Dwfl *dwfl;
+	const char *maps;	/* the dump's, for addresses no module holds */
+	size_t maps_len;
 	struct unloaded *un;
 	size_t n_un;
 };
@@ -59,6 +61,8 @@ struct symbolizer *sym_open(const char *maps, size_t len, const struct dump_modu
 		free(s);
 		return NULL;
 	}
+	s->maps = maps;
+	s->maps_len = len;
 	FILE *f = fmemopen((void *)maps, len ? len : 1, "r");
 	dwfl_report_begin(s->dwfl);
 	if (f && len)
@@ -130,6 +134,31 @@ static Dwfl_Module *module_at(struct symbolizer *s, Dwarf_Addr pc, const char **
 	return NULL;
 }
 
+/*
+ * An address outside every module (JIT code, a deleted file, anonymous
+ * memory): the mapping that held it at exit, as its name ("[anon]" when it
+ * has none) and the offset from the mapping's start.
+ */
+static void mapping_of(const struct symbolizer *s, uintptr_t ip, struct frame *f)
+{
+	const char *p = s->maps, *end = s->maps + s->maps_len;
+	while (p && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		unsigned long long lo, hi, off;
+		int name_at = 0;
+		if (sscanf(p, "%llx-%llx %*s %llx %*s %*s %n", &lo, &hi, &off, &name_at) == 3 &&
+		    ip >= lo && ip < hi) {
+			const char *name = name_at && p + name_at < eol ? p + name_at : NULL;
+			f->module = name ? strndup(name, (size_t)(eol - name)) : strdup("[anon]");
+			f->offset = ip - (uintptr_t)lo + (uintptr_t)off;
+			return;
+		}
+		p = eol + 1;
+	}
+}
+
 static char *demangled(const char *sym)
 {
 	if (!sym)
@@ -192,8 +221,12 @@ int sym_expand(struct symbolizer *s, uintptr_t ip, struct frame *out, int max)
 		for (size_t i = 0; s && i < s->n_un; i++)
 			if (pc >= s->un[i].lo && pc < s->un[i].hi) {
 				set_common(out, ip, s->un[i].path, ip - s->un[i].bias);
-				break;
+				return 1;
 			}
+		if (s)
+			mapping_of(s, (uintptr_t)pc, out);
+		if (out->module)
+			out->offset++;	/* of the return address, as for the others */
 		return 1;
 	}
 	Dwarf_Addr start;
