@@ -10,8 +10,16 @@
  *                     for one line, "ok BYTES" otherwise
  *   poll DIR MS       drain, write DIR/polling, poll() up to MS ms; prints
  *                     "woken" when POLLIN came, "timeout" otherwise
- *   block DIR         drain, write DIR/blocked, then one blocking read();
- *                     prints "eof" (0), "data BYTES" or "error ERRNO"
+ *   block DIR         drain, write DIR/blocked, then blocking read()s
+ *                     until one returns 0 (module unloaded): "eof", or
+ *                     "error ERRNO"
+ *   epoll DIR MS      drain, add the file to an epoll set, write
+ *                     DIR/polling, epoll_wait() up to MS ms, close; prints
+ *                     "events N" (what epoll_wait returned)
+ *   lag DIR           open, write DIR/open, wait for DIR/go (not reading
+ *                     meanwhile), then print everything read; at the end
+ *                     "# emitted E": status's events.emitted read when the
+ *                     ring was drained (and stayed drained after the read)
  *   drain DIR         read blocking until DIR/stop exists and the ring is
  *                     empty, lines to stdout (a reader that keeps up)
  *   open              prints "ok" or "error ERRNO" (permission test)
@@ -20,6 +28,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 
 #include "tasks_common.h"
 
@@ -52,6 +61,58 @@ static int open_nonblock(void)
 		exit(1);
 	}
 	return fd;
+}
+
+/* Like drain() but the text goes to stdout; returns bytes or -errno. */
+static long dump(int fd)
+{
+	long total = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0)
+			return errno == EAGAIN ? total : -errno;
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			return -EIO;
+		total += n;
+	}
+}
+
+/* events.emitted from status, read with read(2): no mmap, no event. */
+static long long status_emitted(void)
+{
+	static char st[1 << 14];
+	int fd = open("/proc/memwatch/status", O_RDONLY);
+	ssize_t n, len = 0;
+	char *p;
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, st + len, sizeof(st) - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	st[len] = '\0';
+	p = strstr(st, "\nevents.emitted ");
+	return p ? atoll(p + strlen("\nevents.emitted ")) : -1;
+}
+
+static int mode_lag(const char *dir)
+{
+	int fd = open_nonblock(), i;
+	long long emitted = -1;
+
+	tasks_mark(dir, "open", (long)getpid());
+	tasks_wait(dir, "go");
+	for (i = 0; i < 100; i++) {
+		if (dump(fd) < 0)
+			return 1;
+		emitted = status_emitted();
+		if (dump(fd) == 0)
+			break;
+	}
+	printf("# emitted %lld\n", emitted);
+	return 0;
 }
 
 static int mode_drain(const char *dir)
@@ -146,17 +207,33 @@ int main(int argc, char **argv)
 		if (fcntl(fd, F_SETFL, 0) < 0)
 			return 1;
 		tasks_mark(argv[2], "blocked", (long)getpid());
-		n = read(fd, buf, sizeof(buf));
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			;
 		if (n == 0)
 			printf("eof\n");
-		else if (n > 0)
-			printf("data %zd\n", n);
 		else
 			printf("error %d\n", errno);
 		return 0;
 	}
+	if (!strcmp(mode, "epoll") && argc == 4) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		int ep = epoll_create1(0);
+
+		fd = open_nonblock();
+		if (ep < 0 || drain(fd) < 0 ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
+			return 1;
+		tasks_mark(argv[2], "polling", (long)getpid());
+		r = epoll_wait(ep, &ev, 1, atoi(argv[3]));
+		close(fd);
+		close(ep);
+		printf("events %ld\n", r);
+		return 0;
+	}
+	if (!strcmp(mode, "lag") && argc == 3)
+		return mode_lag(argv[2]);
 	if (!strcmp(mode, "drain") && argc == 3)
 		return mode_drain(argv[2]);
-	fprintf(stderr, "usage: events_read open|nonblock|small SIZE|poll DIR MS|block DIR|drain DIR\n");
+	fprintf(stderr, "usage: events_read open|nonblock|small SIZE|poll DIR MS|block DIR|epoll DIR MS|lag DIR|drain DIR\n");
 	return 2;
 }
