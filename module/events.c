@@ -514,8 +514,11 @@ static ssize_t events_read(struct file *file, char __user *buf, size_t count,
 	if (mutex_lock_interruptible(&rd->lock))
 		return -ERESTARTSYS;
 	for (;;) {
+		/* Unloading: end of file for every read from now on. */
+		if (READ_ONCE(events_dying))
+			break;
 		if (!rd->len && !events_next_line(rd)) {
-			if (done || READ_ONCE(events_dying))
+			if (done)
 				break;
 			if (file->f_flags & O_NONBLOCK) {
 				done = -EAGAIN;

@@ -4,7 +4,7 @@
 # two readers see the same; a storm beyond a small ring gives a lost line
 # and the books balance; O_NONBLOCK, short buffers, poll, epoll; root only;
 # rmmod with blocked and polling readers; allocfail, compact, extfrag and
-# stall events from the existing workloads (tests/kmod, reclaim_hog).
+# stall events from memwatch_test.ko (as allocfail.sh) and events_hog.
 # POSIX sh (busybox ash); run from /mw inside the VM.
 . tests/lib.sh
 
@@ -196,8 +196,9 @@ books=$(awk '/^memwatch-events|^# seq/ { next }
 t_eq "${books% *}" "${books#* }" "books balance: emitted since the reader's first seq = read + lost ($books)"
 lost=$(awk '$3 == "lost" { c = $6; sub(/^count=/, "", c); s += c } END { print s + 0 }' "$tmp/lag")
 t_eq "$(st lost_by_readers)" "$lost" "status lost_by_readers = the counts told ($lost)"
-[ "$(awk '!/^#/ && $3 != "lost" && !/^memwatch/' "$tmp/lag" | wc -l)" -le 256 ]
-t_check $? "the lagging reader read at most the ring's 256 records"
+t_eq "$(awk 'NR == 3 { print $3 }' "$tmp/lag")" lost "its first line after the header is the lost line"
+[ "$lost" -ge $((2000 - 256)) ]
+t_check $? "at least the 2000 storm events minus the ring's 256 were lost ($lost)"
 
 # --- unload with readers blocked in read(), poll() and epoll_wait() -----------
 mkdir -p $tmp/b $tmp/bp $tmp/be
@@ -211,7 +212,11 @@ wait_file $tmp/b/blocked && wait_file $tmp/bp/polling && wait_file $tmp/be/polli
 rmmod memwatch
 t_check $? "rmmod with readers blocked in read(), poll() and epoll_wait()"
 wait $bp $bpp $bep
-t_eq "$(cat "$tmp/block")" eof "the blocked read() returned 0 at unload"
+# 0 from our read(); EIO if it was between two reads when the file went.
+case $(cat "$tmp/block") in
+eof | "error 5") t_ok "the blocked reader ended at unload ($(cat "$tmp/block"))" ;;
+*) t_fail "the blocked reader ended at unload" "$(cat "$tmp/block")" ;;
+esac
 t_eq "$(cat "$tmp/bpoll")" woken "the poll() waiter woke at unload"
 dmesg | grep -q 'memwatch: a poller of events did not wake'
 t_eq "$?" 1 "no poller left on the wait queue at unload"
@@ -229,16 +234,30 @@ if [ -f tests/kmod/memwatch_test.ko ]; then
 	insmod tests/kmod/memwatch_test.ko order=10 tries=64 zone=dma 2>/dev/null
 	insmod tests/kmod/memwatch_test.ko order=10 tries=8 zone=normal 2>/dev/null
 fi
-# Direct reclaim: the hog stops at its first recorded stall.
-avail=$(awk '$1 == "MemAvailable:" { print int($2 / 1024) }' /proc/meminfo)
-echo 1000 >/proc/self/oom_score_adj
-$P/reclaim_hog $((avail + 24)) "$tmp/hog.ready" "$tmp/hog.row" >"$tmp/hog.out" 2>&1 &
-hog=$!
-n=0
-while [ ! -e "$tmp/hog.ready" ] && kill -0 $hog 2>/dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n + 1)); done
-kill $hog 2>/dev/null
-wait $hog 2>/dev/null
-echo 0 >/proc/self/oom_score_adj
+# Direct reclaim: the hog stops at its first stall event. Without swap
+# nothing it touched is reclaimable and its first stall ends in the OOM
+# killer (a kernel report); with swap on zram (as reclaim.sh sets up, and
+# resets after) reclaim succeeds and the hog sees its stall and stops.
+swap=no
+for m in zsmalloc lz4_compress lz4hc_compress; do
+	[ -f /mw/kmods/$m.ko ] && insmod /mw/kmods/$m.ko 2>/dev/null
+done
+if [ -e /sys/block/zram0 ] || insmod /mw/kmods/zram.ko num_devices=1 2>/dev/null; then
+	echo lzo-rle >/sys/block/zram0/comp_algorithm 2>/dev/null
+	echo 256M >/sys/block/zram0/disksize 2>/dev/null && mkswap /dev/zram0 >/dev/null 2>&1 &&
+		swapon /dev/zram0 2>/dev/null && swap=yes
+fi
+if [ $swap = yes ]; then
+	avail=$(awk '$1 == "MemAvailable:" { print int($2 / 1024) }' /proc/meminfo)
+	$P/events_hog $((avail + 96)) "$tmp/hog.ready" >"$tmp/hog.out" 2>&1 &
+	hog=$!
+	n=0
+	while [ ! -e "$tmp/hog.ready" ] && kill -0 $hog 2>/dev/null && [ $n -lt 900 ]; do sleep 0.1; n=$((n + 1)); done
+	kill $hog 2>/dev/null
+	wait $hog 2>/dev/null
+	swapoff /dev/zram0
+	echo 1 >/sys/block/zram0/reset
+fi
 touch $tmp/x/stop
 wait $xp
 if [ -f tests/kmod/memwatch_test.ko ]; then
@@ -251,12 +270,15 @@ if [ -f tests/kmod/memwatch_test.ko ]; then
 else
 	t_skip "allocfail, compact, extfrag events" "memwatch_test.ko not built"
 fi
-grep -Eq " stall $hog $hog duration_ns=[1-9][0-9]* reclaimed_pages=[0-9]+ comm=reclaim_hog$" "$tmp/press"
-t_check $? "stall event: reclaim_hog's direct-reclaim stall, with a duration" \
-	"$(grep ' stall ' "$tmp/press" | head -3)" "$(cat "$tmp/hog.out")"
-eh=$(awk -v p=$hog '$4 == p && $3 == "stall"' "$tmp/press" | wc -l)
-[ "$eh" -ge 1 ] && [ -s "$tmp/hog.row" ]
-t_check $? "the hog's tasks row counted its stalls ($eh in the stream)"
+if [ $swap = yes ]; then
+	grep -Eq " stall $hog $hog duration_ns=[1-9][0-9]* reclaimed_pages=[0-9]+ comm=events_hog$" "$tmp/press"
+	t_check $? "stall event: the hog's direct-reclaim stall, with a duration" \
+		"$(grep ' stall ' "$tmp/press" | head -3)" "$(cat "$tmp/hog.out")"
+	grep -q "^events_hog: $hog stalled after" "$tmp/hog.out"
+	t_check $? "the hog saw its own stall in its own reader" "$(cat "$tmp/hog.out")"
+else
+	t_skip "stall event" "no swap (zram unavailable): a stall would end in the OOM killer"
+fi
 for k in allocfail compact extfrag stall; do
 	n=$(awk -v k=$k '$3 == k' "$tmp/press" | wc -l)
 	[ "$n" -le "$(st emitted_$k)" ]
