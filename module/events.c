@@ -49,7 +49,9 @@
 #include <linux/mman.h>
 #include <linux/mmzone.h>
 #include <linux/compaction.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
@@ -62,13 +64,41 @@
 #include "events.h"
 #include "memwatch.h"
 
-static unsigned int events_ring_entries = 16384;
-module_param(events_ring_entries, uint, 0444);
-MODULE_PARM_DESC(events_ring_entries,
-		 "Events kept for readers of /proc/memwatch/events (default 16384, 16..1048576)");
-
 #define EVENTS_RING_MIN		16U
 #define EVENTS_RING_MAX		(1U << 20)
+/* The ring may take at most this share of RAM; past it init fails. */
+#define EVENTS_RAM_SHARE	8
+
+static unsigned int events_ring_entries = 16384;
+
+/*
+ * Refused at insmod, with the range in dmesg, like the other parameters
+ * (a range-checked parameter helper may replace this one).
+ */
+static int events_ring_entries_set(const char *val,
+				   const struct kernel_param *kp)
+{
+	unsigned int v;
+
+	if (kstrtouint(val, 0, &v) || v < EVENTS_RING_MIN ||
+	    v > EVENTS_RING_MAX) {
+		pr_err("memwatch: %s=%s refused: expected an integer from %u to %u\n",
+		       kp->name, val, EVENTS_RING_MIN, EVENTS_RING_MAX);
+		return -EINVAL;
+	}
+	*(unsigned int *)kp->arg = v;
+	return 0;
+}
+
+static const struct kernel_param_ops events_ring_entries_ops = {
+	.set = events_ring_entries_set,
+	.get = param_get_uint,
+};
+module_param_cb(events_ring_entries, &events_ring_entries_ops,
+		&events_ring_entries, 0444);
+__MODULE_PARM_TYPE(events_ring_entries, "uint");
+MODULE_PARM_DESC(events_ring_entries,
+		 "Events kept for readers of /proc/memwatch/events (default 16384, 16..1048576)");
 #define EVENTS_LINE_MAX		512
 #define EVENTS_NR_VALUES	MW_EXIT_NR
 
@@ -170,6 +200,7 @@ static void events_emit(struct events_rec *r)
 	r->time_ns = ktime_get_ns();
 	events_ring[r->seq % events_size] = *r;
 	events_by_kind[r->kind]++;
+	/* Under events_lock: no lost wakeup (see the notes on locking). */
 	wake = waitqueue_active(events_wait);
 	raw_spin_unlock_irqrestore(&events_lock, flags);
 	if (wake)
@@ -608,13 +639,23 @@ static struct proc_dir_entry *events_pde;
 
 static int events_init(struct proc_dir_entry *dir)
 {
+	size_t bytes;
+
 	events_size = clamp(events_ring_entries, EVENTS_RING_MIN,
 			    EVENTS_RING_MAX);
+	bytes = array_size(events_size, sizeof(*events_ring));
+	if (bytes > (totalram_pages() << PAGE_SHIFT) / EVENTS_RAM_SHARE) {
+		pr_warn("memwatch: events: %u ring entries need %zu KiB, over 1/%d of RAM\n",
+			events_size, bytes >> 10, EVENTS_RAM_SHARE);
+		return -ENOMEM;
+	}
 	events_wait = kmalloc(sizeof(*events_wait), GFP_KERNEL);
 	if (!events_wait)
 		return -ENOMEM;
 	init_waitqueue_head(events_wait);
-	events_ring = vzalloc(array_size(events_size, sizeof(*events_ring)));
+	/* A size the machine cannot spare fails, rather than wake the OOM killer. */
+	events_ring = __vmalloc(bytes, GFP_KERNEL | __GFP_ZERO |
+				__GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!events_ring) {
 		kfree(events_wait);
 		events_wait = NULL;
@@ -654,12 +695,15 @@ static void events_exit(void)
 	 * used: it warns when a poll() entry is still queued after the wake.
 	 */
 	__wake_up(events_wait, TASK_NORMAL, 0, poll_to_key(EPOLLHUP | POLLFREE));
-	for (i = 0; i < EVENTS_POLLFREE_WAIT_MS / 10 &&
-	     waitqueue_active(events_wait); i++) {
+	for (i = 0; i < EVENTS_POLLFREE_WAIT_MS / 20; i++) {
+		/* No new waiter can come: the file is gone, nobody reads. */
+		if (!waitqueue_active(events_wait))
+			break;
 		wake_up_all(events_wait);
-		msleep(10);
+		msleep(20);
 	}
 	synchronize_rcu();
+	/* Same: a waiter still queued here stays queued. */
 	if (waitqueue_active(events_wait))
 		pr_notice("memwatch: a poller of events did not wake; keeping its %zu-byte wait queue\n",
 			  sizeof(*events_wait));
