@@ -27,7 +27,10 @@
  *
  * Wakeups: a writer never calls wake_up() (on RT the waitqueue lock
  * sleeps, and tracepoints fire under zone->lock). When a reader waits it
- * queues events_iw, an irq_work whose handler wakes events_wait. A reader
+ * queues events_iw, an irq_work whose handler wakes events_wait. It is a
+ * lazy irq_work: it runs at the next timer tick (at once if the tick is
+ * stopped), so a storm wakes a reader once per tick, not once per event
+ * (a self-IPI and a context switch per event cost the mmap loop ~5%). A reader
  * adds itself to events_wait before it checks events_head under
  * events_lock, and a writer looks at the queue under the same lock after
  * it has moved events_head, so no wakeup is lost.
@@ -664,7 +667,7 @@ static int events_init(struct proc_dir_entry *dir)
 	events_head = 0;
 	memset(events_by_kind, 0, sizeof(events_by_kind));
 	events_dying = false;
-	init_irq_work(&events_iw, events_wake);
+	events_iw = IRQ_WORK_INIT_LAZY(events_wake);
 	/* Root only: it shows every user's activity. */
 	events_pde = proc_create(MW_FILE_EVENTS, 0400, dir, &events_fops);
 	if (!events_pde) {

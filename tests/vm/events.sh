@@ -172,6 +172,13 @@ t_eq "$(contiguous "$tmp/keep")" ok "and seq contiguous, no lost line"
 # --- a storm beyond a small ring: lost line, books balance -------------------
 rmmod memwatch
 t_check $? "rmmod"
+for bad in 15 1048577 x; do
+	insmod module/memwatch.ko events_ring_entries=$bad 2>/dev/null
+	st_bad=$?
+	grep -q "^memwatch " /proc/modules && rmmod memwatch
+	[ $st_bad != 0 ] && dmesg | tail -5 | grep -q "events_ring_entries=$bad refused: expected an integer from 16 to 1048576"
+	t_check $? "events_ring_entries=$bad is refused at insmod, the range in dmesg"
+done
 insmod module/memwatch.ko events_ring_entries=256
 t_check $? "insmod events_ring_entries=256"
 t_eq "$(st ring_entries)" 256 "status shows the 256-entry ring"
