@@ -802,7 +802,9 @@ static void events_exit(void)
 
 static size_t events_mem_bytes(void)
 {
-	return events_ring ? (size_t)events_size * sizeof(*events_ring) : 0;
+	/* The ring, and each open file's position and line buffer. */
+	return (events_ring ? (size_t)events_size * sizeof(*events_ring) : 0) +
+	       atomic_read(&events_readers) * sizeof(struct events_reader);
 }
 
 static void events_status_show(struct seq_file *m)
@@ -819,6 +821,7 @@ static void events_status_show(struct seq_file *m)
 
 	seq_printf(m, "events.ring_entries %u\n", events_size);
 	seq_printf(m, "events.record_bytes %zu\n", sizeof(*events_ring));
+	seq_printf(m, "events.reader_bytes %zu\n", sizeof(struct events_reader));
 	seq_printf(m, "events.emitted %llu\n", head);
 	seq_printf(m, "events.readers %d\n", atomic_read(&events_readers));
 	seq_printf(m, "events.lost_by_readers %lld\n",

@@ -50,9 +50,14 @@ na=$(grep '^probe events ' $MW/status | grep -v ' attached ')
 t_check $? "the compaction kretprobe attached" "$na"
 t_eq "$(st ring_entries)" 16384 "default ring: 16384 entries"
 t_eq "$(st memory_held_bytes)" $(( $(st ring_entries) * $(st record_bytes) )) \
-	"memory held is the ring: entries x record bytes"
+	"memory held with no reader is the ring: entries x record bytes"
 # No reader yet: the awk and cat above exec'd and mapped, but nothing is emitted.
 t_eq "$(st emitted):$(st readers)" "0:0" "nothing emitted while nobody has the file open"
+exec 3</proc/memwatch/events
+t_eq "$(st readers):$(st memory_held_bytes)" "1:$(( $(st ring_entries) * $(st record_bytes) + $(st reader_bytes) ))" \
+	"an open file adds reader_bytes"
+exec 3<&-
+t_eq "$(st readers)" 0 "closing it leaves no reader"
 
 su user -c "$P/events_read open" >"$tmp/user" 2>&1
 t_eq "$(cat "$tmp/user")" "error 13" "uid 1000 cannot open events (EACCES)"
