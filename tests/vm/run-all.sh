@@ -9,7 +9,8 @@
 # "not ok - NAME crashed/timed out" line. Leftover processes of a file are
 # killed and memwatch (and memwatch_test) unloaded between files. At the end:
 # "ok/not ok - no kernel warnings or oopses": the kernel reports
-# (scripts/vm-kernel-reports.sh) in what dmesg gained during the tests.
+# (scripts/vm-kernel-reports.sh) in what dmesg gained during the tests; on a
+# kmemleak kernel also "ok/not ok - kmemleak: no unreferenced object".
 cd /mw 2>/dev/null || cd "$(dirname "$0")/../.." || exit 1
 
 FILE_TIMEOUT=${MW_VM_FILE_TIMEOUT:-300}
@@ -20,6 +21,12 @@ KREPORTS=/mw/scripts/vm-kernel-reports.sh
 
 # what the log held before the tests is not theirs: later lines only
 T_BEGIN=$(cut -d' ' -f1 /proc/uptime)
+# kmemleak (the debug kernel): forget what boot left, check at the end
+KML=/sys/kernel/debug/kmemleak
+if [ -w $KML ]; then
+	echo scan >$KML 2>/dev/null
+	echo clear >$KML 2>/dev/null
+fi
 
 # files to run
 if [ $# -gt 0 ]; then
@@ -97,6 +104,19 @@ if sh "$KREPORTS" "$TMPD/dmesg-new" >"$TMPD/reports"; then
 else
 	echo "not ok - no kernel warnings or oopses"
 	head -n 120 "$TMPD/reports" | sed 's/^/#   /'
+fi
+if [ -w $KML ]; then
+	# an object is reported once unreferenced for 5 s, over two scans
+	sleep 6
+	echo scan >$KML 2>/dev/null
+	echo scan >$KML 2>/dev/null
+	cat $KML >"$TMPD/kmemleak" 2>/dev/null
+	if grep -q 'unreferenced object' "$TMPD/kmemleak"; then
+		echo "not ok - kmemleak: no unreferenced object after the tests"
+		head -n 80 "$TMPD/kmemleak" | sed 's/^/#   /'
+	else
+		echo "ok - kmemleak: no unreferenced object after the tests"
+	fi
 fi
 rm -rf "$TMPD"
 exit 0
