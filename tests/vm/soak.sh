@@ -4,8 +4,10 @@
 #
 #   MW_SOAK_CYCLES=N     cycles (default 15: the short soak of make check;
 #                        make soak runs 1000)
-#   MW_SOAK_SECONDS=S    stop after S seconds even if cycles remain (default
-#                        0: no limit); the debug lane bounds its soak so
+#   MW_SOAK_SECONDS=S    stop after S seconds even if cycles remain (0: no
+#                        limit; default 150, so a loaded host cannot push
+#                        make check's short soak past run-all's 300 s per
+#                        file); the debug lane bounds its soak so
 #   MW_SOAK_PARAMS=".."  module parameters for every insmod (default none)
 #
 # The storm, running through every cycle (its own session, frozen with
@@ -34,7 +36,7 @@ KO=/mw/module/memwatch.ko
 MW=/proc/memwatch
 KML=/sys/kernel/debug/kmemleak
 CYCLES=${MW_SOAK_CYCLES:-15}
-SECONDS_MAX=${MW_SOAK_SECONDS:-0}
+SECONDS_MAX=${MW_SOAK_SECONDS:-150}
 PARAMS=${MW_SOAK_PARAMS:-}
 SOAK_TOL_KB=4096
 tmp=/tmp/soak.$$
