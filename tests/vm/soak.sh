@@ -183,7 +183,7 @@ while [ "$i" -lt "$CYCLES" ]; do
 			for f in $MW/*; do
 				case $(ls -l "$f" | cut -c3) in w) echo "$f" ;; esac
 			done >"$tmp/writable"
-			t_diag "writable files: $(echo $(cat "$tmp/writable"))"
+			t_diag "writable files: $(tr '\n' ' ' <"$tmp/writable")"
 			# The check below can fail only if the module's own memory
 			# shows in the figure: measure it loaded, once.
 			loaded_kb=$(quiet_kmem)
