@@ -53,3 +53,27 @@ clean:
 	rm -rf build
 
 .PHONY: all setup-if-needed module userspace tests-progs install run check setup clean
+
+# ---- reliability lanes (Documentation/testing.md, "Debug kernel, soak, fuzz")
+#   make check-debug   VM suite + a 10-minute soak on the debug kernel
+#                      (scripts/build-debug-kernel, cached under build/)
+#   make soak          SOAK_CYCLES (1000) insmod/rmmod cycles under the storm
+#                      on SOAK_KERNEL (6.1); SOAK_SECONDS bounds the time
+#   make fuzz          each fuzz target for FUZZ_SECONDS (300)
+SOAK_KERNEL ?= 6.1
+SOAK_CYCLES ?= 1000
+SOAK_SECONDS ?= 0
+FUZZ_SECONDS ?= 300
+
+check-debug: all
+	bash tests/check-debug
+
+soak: all
+	MW_KERNELS=$(SOAK_KERNEL) MW_TESTS=vm MW_VM_TESTS=soak MW_VM_TIMEOUT=30000 \
+	MW_VM_ENV="MW_SOAK_CYCLES=$(SOAK_CYCLES) MW_SOAK_SECONDS=$(SOAK_SECONDS) MW_VM_FILE_TIMEOUT=28800" \
+	bash tests/run
+
+fuzz:
+	bash tests/fuzz/run --seconds $(FUZZ_SECONDS)
+
+.PHONY: check-debug soak fuzz

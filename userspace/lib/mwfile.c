@@ -211,7 +211,11 @@ int mw_file_parse(struct mw_file *f, const char *name, char *text, char *err,
 	memset(f, 0, sizeof(*f));
 	f->buf = xstrdup(text);
 	f->buflen = strlen(text) + 1;
-	return parse_buf(f, name, err, errlen);
+	if (parse_buf(f, name, err, errlen)) {
+		mw_file_free(f);	/* callers free only what loaded */
+		return -1;
+	}
+	return 0;
 }
 
 int mw_file_load(struct mw_file *f, const char *name, char *err, size_t errlen)
@@ -242,6 +246,8 @@ int mw_file_load(struct mw_file *f, const char *name, char *err, size_t errlen)
 	f->buf = text;
 	f->buflen = strlen(text) + 1;
 	ret = parse_buf(f, name, err, errlen);
+	if (ret)
+		mw_file_free(f);	/* callers free only what loaded */
 	return ret;
 }
 

@@ -41,10 +41,12 @@ int mw_module_present(void);
 
 /*
  * Loads mw_root()/NAME. Returns 0, or -1 with a message naming the file and
- * the reason in err (module missing, permission, unknown major version).
+ * the reason in err (module missing, permission, unknown major version);
+ * nothing is left to free then.
  */
 int mw_file_load(struct mw_file *f, const char *name, char *err, size_t errlen);
-/* Parses text already in memory (for tests and for files read elsewhere). */
+/* Parses text already in memory (for tests and for files read elsewhere);
+ * fails as mw_file_load() does. */
 int mw_file_parse(struct mw_file *f, const char *name, char *text, char *err,
 		  size_t errlen);
 void mw_file_free(struct mw_file *f);

@@ -395,8 +395,14 @@ static int frag_load_module(struct frag_snap *s)
 
 int frag_snap_load(struct frag_snap *s, const struct mw_opts *opts, bool note)
 {
+	int ret;
+
 	memset(s, 0, sizeof(*s));
 	if (!opts->no_module && mw_module_present())
-		return frag_load_module(s);
-	return frag_load_procfs(s, opts, note);
+		ret = frag_load_module(s);
+	else
+		ret = frag_load_procfs(s, opts, note);
+	if (ret)
+		frag_snap_free(s);	/* a failed load leaves nothing to free */
+	return ret;
 }

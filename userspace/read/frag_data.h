@@ -61,7 +61,7 @@ void frag_index_str(int index, char *buf, size_t len);
 /*
  * Loads every zone. Without the module (or with --no-module) reads /proc
  * and prints the note once when @note. Returns 0, or 1 after printing an
- * error on stderr.
+ * error on stderr (nothing is left to free then).
  */
 int frag_snap_load(struct frag_snap *s, const struct mw_opts *opts, bool note);
 void frag_snap_free(struct frag_snap *s);
