@@ -289,15 +289,24 @@ t_eq "$(q "$tmp/interval.json" "sorted(set((d['kind'], d['process'], d['pid'] ==
 	"[('exit', 'main', True), ('interval', 'main', True)]" "--interval: periodic reports of the program say process main"
 
 rm -f "$tmp/sig.json"
-"$mw" --json -o "$tmp/sig.json" --signal USR2 $L/slow_grow 20 >/dev/null 2>&1 &
+"$mw" --json -o "$tmp/sig.json" --signal USR2 $L/slow_grow 50 >/dev/null 2>&1 &
 front=$!
 child=
-for _ in $(seq 50); do
+# Signal only once the program's process catches USR2 (SigCgt bit 12, 0x800):
+# before that, the front-end's child may not have exec'd or the library may
+# not have installed its handler yet, and the signal would be lost or fatal.
+caught_usr2() { # PID
+	local m
+	m=$(awk '$1 == "SigCgt:" { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$m" ] && (( (16#$m >> 11) & 1 ))
+}
+for _ in $(seq 300); do
 	child=$(pgrep -P $front | head -1)
-	[ -n "$child" ] && break
+	[ -n "$child" ] && caught_usr2 "$child" && break
+	child=
 	sleep 0.1
 done
-sleep 1
+sleep 0.5	# past main's first allocation
 [ -n "$child" ] && kill -USR2 "$child"
 wait $front
 t_eq "$(q "$tmp/sig.json" "[d['kind'] for d in docs if d['kind'] != 'exit'], all(at(d,'outstanding','slow_grow.c',$ln) > 0 for d in docs if d['kind'] == 'signal')")" \
