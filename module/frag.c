@@ -61,19 +61,21 @@
 
 #include "compat.h"
 #include "memwatch.h"
-
-static unsigned int frag_extfrag_slots = 1024;
-module_param(frag_extfrag_slots, uint, 0444);
-MODULE_PARM_DESC(frag_extfrag_slots,
-		 "Rows (process x fallback kind) of the extfrag table (default 1024, rounded up to a power of 2)");
-
-static unsigned int frag_extfrag_ring = 256;
-module_param(frag_extfrag_ring, uint, 0444);
-MODULE_PARM_DESC(frag_extfrag_ring,
-		 "Most recent extfrag events kept (default 256, 0 disables the ring)");
+#include "params.h"
 
 #define FRAG_SLOTS_MAX		(1U << 20)
 #define FRAG_RING_MAX		(1U << 16)
+
+static unsigned int frag_extfrag_slots = 1024;
+mw_param_uint_range(frag_extfrag_slots, 16, FRAG_SLOTS_MAX);
+MODULE_PARM_DESC(frag_extfrag_slots,
+		 "Rows (process x fallback kind) of the extfrag table (default 1024, 16..1048576, rounded up to a power of 2)");
+
+static unsigned int frag_extfrag_ring = 256;
+mw_param_uint_range(frag_extfrag_ring, 0, FRAG_RING_MAX);
+MODULE_PARM_DESC(frag_extfrag_ring,
+		 "Most recent extfrag events kept (default 256, 0..65536, 0 disables the ring)");
+
 /* Slots an insert may probe before it counts the event as dropped. */
 #define FRAG_PROBES		16
 /* pagetypeinfo's cap: we count a free list with zone->lock held. */

@@ -72,17 +72,18 @@
 
 #include "compat.h"
 #include "memwatch.h"
+#include "params.h"
 #include "tasks.h"
 
+#define TASKS_POOL_MAX		(1U << 20)
+
 static unsigned int tasks_max = 8192;
-module_param(tasks_max, uint, 0444);
-MODULE_PARM_DESC(tasks_max, "Processes with event counters at once (default 8192)");
+mw_param_uint_range(tasks_max, 1, TASKS_POOL_MAX);
+MODULE_PARM_DESC(tasks_max, "Processes with event counters at once (default 8192, 1..1048576)");
 
 static unsigned int threads_max = 16384;
-module_param(threads_max, uint, 0444);
-MODULE_PARM_DESC(threads_max, "Threads with event counters at once (default 16384)");
-
-#define TASKS_POOL_MAX		(1U << 20)
+mw_param_uint_range(threads_max, 1, TASKS_POOL_MAX);
+MODULE_PARM_DESC(threads_max, "Threads with event counters at once (default 16384, 1..1048576)");
 /* Rows added to a snapshot for tasks created while it is being built. */
 #define TASKS_SNAP_SLACK	64
 
@@ -238,7 +239,9 @@ static int tasks_table_alloc(struct tasks_table *t, unsigned int max)
 	unsigned int i;
 
 	t->max = clamp(max, 1U, TASKS_POOL_MAX);
-	t->hash_bits = ilog2(roundup_pow_of_two(t->max));
+	/* hash_32(x, 0) would shift by 32: a one-entry pool gets two chains. */
+	t->hash_bits = max_t(unsigned int, 1,
+			    ilog2(roundup_pow_of_two(t->max)));
 	t->pool = vzalloc(array_size(t->max, sizeof(*t->pool)));
 	t->hash = vzalloc(array_size(1U << t->hash_bits, sizeof(*t->hash)));
 	t->dropped_map = vzalloc(BITS_TO_LONGS(tasks_pid_bits) *
