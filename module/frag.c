@@ -65,6 +65,14 @@
 
 #define FRAG_SLOTS_MAX		(1U << 20)
 #define FRAG_RING_MAX		(1U << 16)
+/*
+ * The table (up to 2^20 rows), the ring and the copies a read takes of
+ * them: a size the machine cannot spare fails with -ENOMEM, init or read,
+ * instead of waking the OOM killer.
+ */
+#define FRAG_GFP		(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+/* And the table may take at most this share of RAM (a read doubles it). */
+#define FRAG_RAM_SHARE		8
 
 static unsigned int frag_extfrag_slots = 1024;
 mw_param_uint_range(frag_extfrag_slots, 16, FRAG_SLOTS_MAX);
@@ -737,12 +745,12 @@ static int frag_extfrag_show(struct seq_file *m, void *v)
 	u64 total, fragmenting, irq, dropped, first, now;
 	unsigned long flags;
 
-	tab = kvmalloc_array(slots, sizeof(*tab), GFP_KERNEL);
+	tab = kvmalloc_array(slots, sizeof(*tab), FRAG_GFP);
 	if (!tab)
 		return -ENOMEM;
 	if (frag_ev_ring_size) {
 		ring = kvmalloc_array(frag_ev_ring_size, sizeof(*ring),
-				      GFP_KERNEL);
+				      FRAG_GFP);
 		if (!ring) {
 			kvfree(tab);
 			return -ENOMEM;
@@ -871,13 +879,21 @@ static int frag_init(struct proc_dir_entry *dir)
 	for (c = 0; c < FC_NR; c++)
 		atomic_long_set(&frag_compact[c], 0);
 
+	if ((sizeof(*frag_ev_table) << frag_ev_bits) >
+	    (totalram_pages() << PAGE_SHIFT) / FRAG_RAM_SHARE) {
+		pr_warn("memwatch: frag: %u extfrag slots need %zu KiB, over 1/%d of RAM\n",
+			1U << frag_ev_bits,
+			(sizeof(*frag_ev_table) << frag_ev_bits) >> 10,
+			FRAG_RAM_SHARE);
+		goto err_alloc;
+	}
 	frag_ev_table = kvcalloc(1U << frag_ev_bits, sizeof(*frag_ev_table),
-				 GFP_KERNEL);
+				 FRAG_GFP);
 	if (!frag_ev_table)
 		goto err_alloc;
 	if (frag_ev_ring_size) {
 		frag_ev_ring = kvcalloc(frag_ev_ring_size, sizeof(*frag_ev_ring),
-					GFP_KERNEL);
+					FRAG_GFP);
 		if (!frag_ev_ring)
 			goto err_alloc;
 	}
