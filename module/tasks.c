@@ -260,7 +260,7 @@ static int tasks_table_alloc(struct tasks_table *t, unsigned int max)
 	t->pool = kvzalloc(array_size(t->max, sizeof(*t->pool)), TASKS_GFP);
 	t->hash = kvzalloc(array_size(1U << t->hash_bits, sizeof(*t->hash)),
 			   TASKS_GFP);
-	t->dropped_map = kvzalloc(BITS_TO_LONGS(tasks_pid_bits) *
+	t->dropped_map = kvcalloc(BITS_TO_LONGS(tasks_pid_bits),
 				  sizeof(unsigned long), TASKS_GFP);
 	if (!t->pool || !t->hash || !t->dropped_map) {
 		tasks_table_free(t);
