@@ -84,4 +84,35 @@ MEMWATCH_ROOT=$fx/module MEMWATCH_PROCFS=$fx/procfs $read --threads 999999 >"$tm
 t_eq "$?" 1 "--threads 999999 exits 1"
 grep -q 'no process 999999' "$tmp/err"
 t_check $? "... saying no process 999999" "$(cat "$tmp/err")"
+
+# History views: a pid gone now may still have recorded rows (shown, exit 0);
+# a pid that neither exists nor has rows is an error, exit 1.
+ff=tests/host/fixtures/frag/vm-6.1
+MEMWATCH_ROOT=$ff/module MEMWATCH_PROCFS=$ff/procfs $read --frag-events -p 107 --csv >"$tmp/out" 2>"$tmp/err"
+t_eq "$?:$(grep -c ',frag_frag' "$tmp/out")" "0:$(awk '/^# processes/ { on = 1; next } /^#/ { on = 0 } on && $1 == 107' $ff/module/extfrag | wc -l)" \
+	"--frag-events -p 107 (exited, recorded): its rows, exit 0"
+MEMWATCH_ROOT=$ff/module MEMWATCH_PROCFS=$ff/procfs $read --frag-events -p 999999 >"$tmp/out" 2>"$tmp/err"
+t_eq "$?" 1 "--frag-events -p 999999 exits 1"
+grep -q 'no process 999999, and no extfrag events recorded for it' "$tmp/err"
+t_check $? "... saying so" "$(cat "$tmp/err")"
+mkdir -p "$tmp/af"
+cp $ff/module/status "$tmp/af/"
+cat >"$tmp/af/allocfail" <<'AF'
+memwatch-allocfail - version: 1.0
+now_ns 2000000000
+failures 1
+failures_nowarn 1
+failures_order_too_big 0
+ring_size 64
+# by_order: order failures
+10 1
+# failures: time_ns order gfp gfp_flags node zone free_pages min_pages low_pages high_pages present_pages ctx pid comm
+    1000000000    10    0x12cc1 GFP_KERNEL|GFP_DMA    0 DMA            1754        23        28         33          3998 task        4242 insmod
+AF
+MEMWATCH_ROOT=$tmp/af MEMWATCH_PROCFS=$ff/procfs $read --allocfail -p 4242 --csv >"$tmp/out" 2>"$tmp/err"
+t_eq "$?:$(grep -c '4242,insmod' "$tmp/out")" "0:1" "--allocfail -p 4242 (exited, recorded): its failure, exit 0"
+MEMWATCH_ROOT=$tmp/af MEMWATCH_PROCFS=$ff/procfs $read --allocfail -p 999999 >"$tmp/out" 2>"$tmp/err"
+t_eq "$?" 1 "--allocfail -p 999999 exits 1"
+grep -q 'no process 999999, and no failure recorded for it' "$tmp/err"
+t_check $? "... saying so" "$(cat "$tmp/err")"
 t_done
