@@ -4,6 +4,7 @@
 #   make run        build, then load the module here if this kernel allows it,
 #                   otherwise in the bundled VM, and show memwatch-read
 #   make check      host tests, then VM tests on each supported kernel
+#   make check-shapes  VM tests on a two-node NUMA guest and on four vCPUs
 #   make install    module into /lib/modules/$(KVER)/extra, tools into $(PREFIX)/bin
 #   make clean
 #
@@ -43,6 +44,9 @@ run: all
 check: all
 	bash tests/run
 
+check-shapes: all
+	MW_TESTS=vm MW_KERNELS="$${MW_SHAPE_LANES:-6.1+numa2 6.12+numa2 6.12+smp4}" bash tests/run
+
 setup:
 	bash scripts/setup
 
@@ -52,7 +56,7 @@ clean:
 	@if [ -f tests/progs/Makefile ]; then $(MAKE) -C tests/progs clean; fi
 	rm -rf build
 
-.PHONY: all setup-if-needed module userspace tests-progs install run check setup clean
+.PHONY: all setup-if-needed module userspace tests-progs install run check check-shapes setup clean
 
 # ---- reliability lanes (Documentation/testing.md, "Debug kernel, soak, fuzz")
 #   make check-debug   VM suite + a 10-minute soak on the debug kernel

@@ -44,14 +44,33 @@
 #include "compat.h"
 #include "events.h"
 #include "memwatch.h"
+#include "params.h"
 #include "tasks.h"
 
 static unsigned int allocfail_ring_size = 64;
-module_param(allocfail_ring_size, uint, 0444);
+mw_param_uint_range(allocfail_ring_size, 1, 4096);
 MODULE_PARM_DESC(allocfail_ring_size, "allocation failures kept (default 64, 1..4096)");
 
 static char *allocfail_probe = "tracepoint";
-module_param(allocfail_probe, charp, 0444);
+
+/* A probe this file does not have fails the load, not just the feature. */
+static int allocfail_probe_set(const char *val, const struct kernel_param *kp)
+{
+	if (!sysfs_streq(val, "tracepoint") && !sysfs_streq(val, "kretprobe")) {
+		pr_err("memwatch: allocfail_probe=%s refused: expected tracepoint or kretprobe\n",
+		       val);
+		return -EINVAL;
+	}
+	return param_set_charp(val, kp);
+}
+
+static const struct kernel_param_ops allocfail_probe_ops = {
+	.set = allocfail_probe_set,
+	.get = param_get_charp,
+	.free = param_free_charp,
+};
+module_param_cb(allocfail_probe, &allocfail_probe_ops, &allocfail_probe, 0444);
+__MODULE_PARM_TYPE(allocfail_probe, "charp");
 MODULE_PARM_DESC(allocfail_probe,
 		 "tracepoint (default, cheap) or kretprobe (also failures before kmem:mm_page_alloc, and the preferred node)");
 
@@ -352,6 +371,7 @@ static void allocfail_status_show(struct seq_file *m)
 {
 	const struct mw_probe *p = &allocfail_probes[AF_PROBE_KRETPROBE];
 
+	seq_printf(m, "allocfail.ring_size %u\n", allocfail_ring_size);
 	seq_printf(m, "allocfail.probe %s\n",
 		   allocfail_use_kretprobe() ? "kretprobe" : "tracepoint");
 	seq_printf(m, "allocfail.kretprobe_missed %d\n",

@@ -62,19 +62,29 @@
 #include "compat.h"
 #include "events.h"
 #include "memwatch.h"
-
-static unsigned int frag_extfrag_slots = 1024;
-module_param(frag_extfrag_slots, uint, 0444);
-MODULE_PARM_DESC(frag_extfrag_slots,
-		 "Rows (process x fallback kind) of the extfrag table (default 1024, rounded up to a power of 2)");
-
-static unsigned int frag_extfrag_ring = 256;
-module_param(frag_extfrag_ring, uint, 0444);
-MODULE_PARM_DESC(frag_extfrag_ring,
-		 "Most recent extfrag events kept (default 256, 0 disables the ring)");
+#include "params.h"
 
 #define FRAG_SLOTS_MAX		(1U << 20)
 #define FRAG_RING_MAX		(1U << 16)
+/*
+ * The table (up to 2^20 rows), the ring and the copies a read takes of
+ * them: a size the machine cannot spare fails with -ENOMEM, init or read,
+ * instead of waking the OOM killer.
+ */
+#define FRAG_GFP		(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+/* And the table may take at most this share of RAM (a read doubles it). */
+#define FRAG_RAM_SHARE		8
+
+static unsigned int frag_extfrag_slots = 1024;
+mw_param_uint_range(frag_extfrag_slots, 16, FRAG_SLOTS_MAX);
+MODULE_PARM_DESC(frag_extfrag_slots,
+		 "Rows (process x fallback kind) of the extfrag table (default 1024, 16..1048576, rounded up to a power of 2)");
+
+static unsigned int frag_extfrag_ring = 256;
+mw_param_uint_range(frag_extfrag_ring, 0, FRAG_RING_MAX);
+MODULE_PARM_DESC(frag_extfrag_ring,
+		 "Most recent extfrag events kept (default 256, 0..65536, 0 disables the ring)");
+
 /* Slots an insert may probe before it counts the event as dropped. */
 #define FRAG_PROBES		16
 /* pagetypeinfo's cap: we count a free list with zone->lock held. */
@@ -739,12 +749,12 @@ static int frag_extfrag_show(struct seq_file *m, void *v)
 	u64 total, fragmenting, irq, dropped, first, now;
 	unsigned long flags;
 
-	tab = kvmalloc_array(slots, sizeof(*tab), GFP_KERNEL);
+	tab = kvmalloc_array(slots, sizeof(*tab), FRAG_GFP);
 	if (!tab)
 		return -ENOMEM;
 	if (frag_ev_ring_size) {
 		ring = kvmalloc_array(frag_ev_ring_size, sizeof(*ring),
-				      GFP_KERNEL);
+				      FRAG_GFP);
 		if (!ring) {
 			kvfree(tab);
 			return -ENOMEM;
@@ -873,13 +883,21 @@ static int frag_init(struct proc_dir_entry *dir)
 	for (c = 0; c < FC_NR; c++)
 		atomic_long_set(&frag_compact[c], 0);
 
+	if ((sizeof(*frag_ev_table) << frag_ev_bits) >
+	    (totalram_pages() << PAGE_SHIFT) / FRAG_RAM_SHARE) {
+		pr_warn("memwatch: frag: %u extfrag slots need %zu KiB, over 1/%d of RAM\n",
+			1U << frag_ev_bits,
+			(sizeof(*frag_ev_table) << frag_ev_bits) >> 10,
+			FRAG_RAM_SHARE);
+		goto err_alloc;
+	}
 	frag_ev_table = kvcalloc(1U << frag_ev_bits, sizeof(*frag_ev_table),
-				 GFP_KERNEL);
+				 FRAG_GFP);
 	if (!frag_ev_table)
 		goto err_alloc;
 	if (frag_ev_ring_size) {
 		frag_ev_ring = kvcalloc(frag_ev_ring_size, sizeof(*frag_ev_ring),
-					GFP_KERNEL);
+					FRAG_GFP);
 		if (!frag_ev_ring)
 			goto err_alloc;
 	}

@@ -37,9 +37,10 @@
 #include "compat.h"
 #include "events.h"
 #include "memwatch.h"
+#include "params.h"
 
 static unsigned int reclaim_ring_size = 128;
-module_param(reclaim_ring_size, uint, 0444);
+mw_param_uint_range(reclaim_ring_size, 1, 4096);
 MODULE_PARM_DESC(reclaim_ring_size, "reclaim episodes kept (default 128, 1..4096)");
 
 /* Tasks in direct reclaim at once that we time; more are counted, not timed. */

@@ -92,7 +92,11 @@ static const struct sys_item sys_items[] = {
 	{ "workingset_nodes",	SYS_NODE,	WORKINGSET_NODES },
 };
 
-/* node_page_state_pages() is not exported; this is its body. */
+/*
+ * node_page_state_pages() is not exported; this is its body. In pages for
+ * every item, the *_B ones too: __mod_node_page_state() shifts byte deltas
+ * to pages before adding them.
+ */
 static unsigned long sys_node_state(struct pglist_data *pgdat, int item)
 {
 	long x = atomic_long_read(&pgdat->vm_stat[item]);
@@ -129,7 +133,7 @@ static unsigned long sys_value(const struct sys_item *it,
 		return pgdat ? sys_node_state(pgdat, it->item) :
 			       global_node_page_state(it->item);
 	case SYS_NODE_B:
-		return pgdat ? sys_node_state(pgdat, it->item) >> PAGE_SHIFT :
+		return pgdat ? sys_node_state(pgdat, it->item) :
 			       global_node_page_state_pages(it->item);
 	case SYS_NODE_KB:
 		return (pgdat ? sys_node_state(pgdat, it->item) :
@@ -142,14 +146,14 @@ static unsigned long sys_value(const struct sys_item *it,
 		return pgdat ? sys_managed(pgdat) : totalram_pages();
 	case SYS_KRECLAIM:
 		return pgdat ?
-			(sys_node_state(pgdat, NR_SLAB_RECLAIMABLE_B) >> PAGE_SHIFT) +
+			sys_node_state(pgdat, NR_SLAB_RECLAIMABLE_B) +
 			sys_node_state(pgdat, NR_KERNEL_MISC_RECLAIMABLE) :
 			global_node_page_state_pages(NR_SLAB_RECLAIMABLE_B) +
 			global_node_page_state(NR_KERNEL_MISC_RECLAIMABLE);
 	case SYS_SLAB:
 		return pgdat ?
-			(sys_node_state(pgdat, NR_SLAB_RECLAIMABLE_B) +
-			 sys_node_state(pgdat, NR_SLAB_UNRECLAIMABLE_B)) >> PAGE_SHIFT :
+			sys_node_state(pgdat, NR_SLAB_RECLAIMABLE_B) +
+			sys_node_state(pgdat, NR_SLAB_UNRECLAIMABLE_B) :
 			global_node_page_state_pages(NR_SLAB_RECLAIMABLE_B) +
 			global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B);
 	case SYS_AVAILABLE:

@@ -73,17 +73,25 @@
 #include "compat.h"
 #include "events.h"
 #include "memwatch.h"
+#include "params.h"
 #include "tasks.h"
 
+#define TASKS_POOL_MAX		(1U << 20)
+
 static unsigned int tasks_max = 8192;
-module_param(tasks_max, uint, 0444);
-MODULE_PARM_DESC(tasks_max, "Processes with event counters at once (default 8192)");
+mw_param_uint_range(tasks_max, 1, TASKS_POOL_MAX);
+MODULE_PARM_DESC(tasks_max, "Processes with event counters at once (default 8192, 1..1048576)");
 
 static unsigned int threads_max = 16384;
-module_param(threads_max, uint, 0444);
-MODULE_PARM_DESC(threads_max, "Threads with event counters at once (default 16384)");
-
-#define TASKS_POOL_MAX		(1U << 20)
+mw_param_uint_range(threads_max, 1, TASKS_POOL_MAX);
+MODULE_PARM_DESC(threads_max, "Threads with event counters at once (default 16384, 1..1048576)");
+/*
+ * Pools of up to 2^20 entries (~150 MiB): a pool over 1/TASKS_RAM_SHARE of
+ * RAM, or one the machine cannot spare now, fails the feature's init with
+ * -ENOMEM instead of leaving the OOM killer to make room.
+ */
+#define TASKS_GFP		(GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+#define TASKS_RAM_SHARE		8
 /* Rows added to a snapshot for tasks created while it is being built. */
 #define TASKS_SNAP_SLACK	64
 
@@ -226,9 +234,9 @@ static struct tasks_entry *tasks_thread_get(struct task_struct *tsk,
 
 static void tasks_table_free(struct tasks_table *t)
 {
-	vfree(t->pool);
-	vfree(t->hash);
-	vfree(t->dropped_map);
+	kvfree(t->pool);
+	kvfree(t->hash);
+	kvfree(t->dropped_map);
 	t->pool = NULL;
 	t->hash = NULL;
 	t->dropped_map = NULL;
@@ -237,13 +245,24 @@ static void tasks_table_free(struct tasks_table *t)
 static int tasks_table_alloc(struct tasks_table *t, unsigned int max)
 {
 	unsigned int i;
+	size_t bytes;
 
 	t->max = clamp(max, 1U, TASKS_POOL_MAX);
-	t->hash_bits = ilog2(roundup_pow_of_two(t->max));
-	t->pool = vzalloc(array_size(t->max, sizeof(*t->pool)));
-	t->hash = vzalloc(array_size(1U << t->hash_bits, sizeof(*t->hash)));
-	t->dropped_map = vzalloc(BITS_TO_LONGS(tasks_pid_bits) *
-				 sizeof(unsigned long));
+	/* hash_32(x, 0) would shift by 32: a one-entry pool gets two chains. */
+	t->hash_bits = max_t(unsigned int, 1,
+			    ilog2(roundup_pow_of_two(t->max)));
+	bytes = array_size(t->max, sizeof(*t->pool)) +
+		(sizeof(*t->hash) << t->hash_bits);
+	if (bytes > (totalram_pages() << PAGE_SHIFT) / TASKS_RAM_SHARE) {
+		pr_warn("memwatch: tasks: %u %s entries need %zu KiB, over 1/%d of RAM\n",
+			t->max, t->name, bytes >> 10, TASKS_RAM_SHARE);
+		return -ENOMEM;
+	}
+	t->pool = kvzalloc(array_size(t->max, sizeof(*t->pool)), TASKS_GFP);
+	t->hash = kvzalloc(array_size(1U << t->hash_bits, sizeof(*t->hash)),
+			   TASKS_GFP);
+	t->dropped_map = kvcalloc(BITS_TO_LONGS(tasks_pid_bits),
+				  sizeof(unsigned long), TASKS_GFP);
 	if (!t->pool || !t->hash || !t->dropped_map) {
 		tasks_table_free(t);
 		return -ENOMEM;

@@ -4,7 +4,7 @@
 #
 # Runs every tests/vm/*.sh except itself (or only the NAMEs given, with or
 # without .sh), in name order, each in its own session under a per-file timeout
-# (MW_VM_FILE_TIMEOUT seconds, default 300). Prints "# file: NAME" before each
+# (MW_VM_FILE_TIMEOUT seconds, default 600). Prints "# file: NAME" before each
 # file's TAP. A file that dies before t_done or times out gets a
 # "not ok - NAME crashed/timed out" line. Leftover processes of a file are
 # killed and memwatch (and memwatch_test) unloaded between files. At the end:
@@ -13,7 +13,7 @@
 # kmemleak kernel also "ok/not ok - kmemleak: no unreferenced object".
 cd /mw 2>/dev/null || cd "$(dirname "$0")/../.." || exit 1
 
-FILE_TIMEOUT=${MW_VM_FILE_TIMEOUT:-300}
+FILE_TIMEOUT=${MW_VM_FILE_TIMEOUT:-600}
 TMPD=/tmp/run-all.$$
 mkdir -p "$TMPD"
 KREPORTS=/mw/scripts/vm-kernel-reports.sh

@@ -121,6 +121,20 @@ int allocfail_show(struct mw_out *o, const struct mw_opts *opts)
 		fprintf(stderr, "%s: %s\n", mw_prog, err);
 		return 1;
 	}
+	/* A pid gone now may still have failures in the ring: only both is an error. */
+	if (opts->pid && !mw_process_exists(opts->pid)) {
+		size_t r, n = 0;
+
+		s = mw_file_section(&f, "failures");
+		for (r = 0; s && r < s->nrows; r++)
+			n += allocfail_row_wanted(opts, s, s->rows[r]);
+		if (!n) {
+			fprintf(stderr, "%s: no process %d, and no failure recorded for it\n",
+				mw_prog, opts->pid);
+			mw_file_free(&f);
+			return 1;
+		}
+	}
 	if (opts->format != MW_FMT_CSV) {
 		s = mw_file_section(&f, "");
 		if (s && s->ncols == 2) {

@@ -622,6 +622,14 @@ int frag_events_show(struct mw_out *o, const struct mw_opts *opts)
 	for (r = 0; r < ps->nrows; r++)
 		if (frag_ev_match(opts, ps->rows[r][pid_c], ps->rows[r][comm_c]))
 			rows[n++] = ps->rows[r];
+	if (opts->pid && !n && !mw_process_exists(opts->pid)) {
+		fprintf(stderr, "%s: no process %d, and no extfrag events recorded for it\n",
+			mw_prog, opts->pid);
+		free(rows);
+		frag_rows_free(&agg);
+		mw_file_free(&f);
+		return 1;
+	}
 	if (opts->pid && !n)
 		fprintf(stderr, "%s: no extfrag events for process %d\n",
 			mw_prog, opts->pid);

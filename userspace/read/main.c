@@ -82,13 +82,68 @@ static void usage(FILE *fp)
 "  memwatch-read --paf --json         allocation failures for a script\n");
 }
 
+/* One line naming the problem and a pointer to --help, as coreutils do. */
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "%s: ", mw_prog);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n");
-	usage(stderr);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", mw_prog);
 	return 2;
+}
+
+/*
+ * The options that select or order rows, and the views that honour each:
+ * given to any other view, an option is an error naming the view rather
+ * than silently ignored. Views not listed here are not checked.
+ */
+enum { VO_SORT = 1, VO_TOP = 2, VO_PID = 4, VO_COMM = 8, VO_ZONE = 16, VO_ORDER = 32 };
+
+static const struct {
+	enum mw_mode mode;
+	const char *name;
+	unsigned int honours;
+} view_options[] = {
+	{ MW_MODE_SUMMARY, "summary", 0 },
+	{ MW_MODE_TASKS, "--tasks", VO_SORT | VO_TOP | VO_PID | VO_COMM },
+	{ MW_MODE_THREADS, "--threads", VO_SORT | VO_TOP | VO_PID | VO_COMM },
+	{ MW_MODE_FRAG, "--frag", VO_ZONE | VO_ORDER },
+	{ MW_MODE_NODES, "--nodes", 0 },
+	{ MW_MODE_FRAG_EVENTS, "--frag-events", VO_SORT | VO_TOP | VO_PID | VO_COMM },
+	{ MW_MODE_SYS, "--sys", 0 },
+	{ MW_MODE_RECLAIM, "--reclaim", VO_TOP },
+	{ MW_MODE_ALLOCFAIL, "--allocfail", VO_TOP | VO_PID | VO_COMM | VO_ORDER },
+	{ MW_MODE_STATUS, "--status", 0 },
+};
+
+/* Returns -1 when every option given applies to the view, else 2. */
+static int check_view_options(const struct mw_opts *o)
+{
+	const struct { unsigned int bit; const char *name; bool given; } opt[] = {
+		{ VO_SORT, "--sort", o->sort_key != NULL },
+		{ VO_TOP, "--top", o->top != 0 },
+		{ VO_PID, "--pid", o->pid != 0 },
+		{ VO_COMM, "--comm", o->comm != NULL },
+		{ VO_ZONE, "--zone", o->zone != NULL },
+		{ VO_ORDER, "--order", o->order >= 0 },
+	};
+	char msg[160];
+	size_t v, i;
+
+	for (v = 0; v < sizeof(view_options) / sizeof(view_options[0]); v++)
+		if (view_options[v].mode == o->mode)
+			break;
+	if (v == sizeof(view_options) / sizeof(view_options[0]))
+		return -1;
+	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+		if (!opt[i].given || (view_options[v].honours & opt[i].bit))
+			continue;
+		snprintf(msg, sizeof(msg), "%s does not apply to the %s view%s",
+			 opt[i].name, view_options[v].name,
+			 o->mode == MW_MODE_SUMMARY ?
+			 " (choose a view such as --tasks)" : "");
+		return usage_error("%s", msg);
+	}
+	return -1;
 }
 
 enum {
@@ -141,11 +196,8 @@ static const struct option long_options[] = {
 
 static int set_mode(struct mw_opts *o, enum mw_mode mode, int *nmodes)
 {
-	if (*nmodes && o->mode != mode) {
-		fprintf(stderr, "%s: choose one view\n", mw_prog);
-		usage(stderr);
-		return 2;
-	}
+	if (*nmodes && o->mode != mode)
+		return usage_error("%s", "choose one view");
 	o->mode = mode;
 	(*nmodes)++;
 	return 0;
@@ -280,6 +332,11 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 		o->mode = MW_MODE_TASKS;
 	if (o->watch && !o->interval)
 		o->interval = 2;
+	if (o->count && !o->interval)
+		return usage_error("%s", "--count needs --interval or --watch");
+	err = check_view_options(o);
+	if (err >= 0)
+		return err;
 	o->color = !strcmp(color, "always") ||
 		   (!strcmp(color, "auto") && isatty(STDOUT_FILENO) &&
 		    o->format == MW_FMT_TEXT);

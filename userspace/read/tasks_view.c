@@ -17,7 +17,7 @@
 #include "util.h"
 #include "views.h"
 
-static bool process_exists(int pid)
+bool mw_process_exists(int pid)
 {
 	char path[4096];
 
@@ -86,7 +86,7 @@ static int tasks_view(struct mw_out *o, const struct mw_opts *opts,
 		return 1;
 	noted = true;
 	tasks_tab_filter(&t, opts);
-	if (opts->pid > 0 && !t.nrows && !process_exists(opts->pid)) {
+	if (opts->pid > 0 && !t.nrows && !mw_process_exists(opts->pid)) {
 		fprintf(stderr, "%s: no process %d\n", mw_prog, opts->pid);
 		tasks_tab_free(&t);
 		return 1;

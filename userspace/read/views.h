@@ -6,6 +6,8 @@
 #ifndef MW_VIEWS_H
 #define MW_VIEWS_H
 
+#include <stdbool.h>
+
 #include "options.h"
 #include "output.h"
 
@@ -21,6 +23,9 @@ int frag_events_show(struct mw_out *o, const struct mw_opts *opts);
 int sys_show(struct mw_out *o, const struct mw_opts *opts);
 int reclaim_show(struct mw_out *o, const struct mw_opts *opts);
 int allocfail_show(struct mw_out *o, const struct mw_opts *opts);
+
+/* Whether PID is a process now (under MEMWATCH_PROCFS): for -p errors. */
+bool mw_process_exists(int pid);
 
 /* The one line every view prints when it answers without the module. */
 void mw_note_no_module(const struct mw_opts *opts, const char *what);
