@@ -1,0 +1,80 @@
+/*
+ * http.h - what serve.c's routes share: a growing text buffer, replies
+ * (JSON, text, errors as JSON), query-string checks.
+ *
+ * Every handler answers one GET/HEAD request and returns the MHD result of
+ * queuing its reply; nothing here writes anywhere but the socket.
+ */
+#ifndef MEMWATCHD_HTTP_H
+#define MEMWATCHD_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SERVE_DEFAULT_ADDR "127.0.0.1"
+#define SERVE_DEFAULT_PORT 7391
+#define SERVE_DEFAULT_LISTEN "127.0.0.1:7391"
+
+struct strbuf {
+	char *buf;
+	size_t len, cap;
+};
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sb_append(struct strbuf *sb, const char *s, size_t n);
+void sb_free(struct strbuf *sb);
+
+/* The settings serve_start() was given, for handlers. */
+struct serve_settings {
+	char *db_path;		/* NULL: live only */
+	int metrics_top;
+	char *prometheus;
+};
+extern struct serve_settings serve_cfg;
+
+/* Replies. The body is copied; status 200..599. */
+enum MHD_Result http_reply(struct MHD_Connection *c, unsigned status,
+			   const char *type, const char *body, size_t len);
+/* Takes ownership of @j (decref'd). */
+enum MHD_Result http_json(struct MHD_Connection *c, unsigned status, json_t *j);
+/* {"error": MSG, "status": N} */
+enum MHD_Result http_error(struct MHD_Connection *c, unsigned status,
+			   const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Query-string checks. http_check_args() fails (with the 400 already
+ * queued in *res) when an argument is not in the NULL-terminated @allowed
+ * list or appears twice.
+ */
+bool http_check_args(struct MHD_Connection *c, const char *const *allowed,
+		     enum MHD_Result *res);
+/* Argument @name as an integer in [min, max]; absent: *out = dflt.
+ * false (400 queued in *res) when present but not such a number. */
+bool http_arg_long(struct MHD_Connection *c, const char *name, long long min,
+		   long long max, long long dflt, long long *out,
+		   enum MHD_Result *res);
+const char *http_arg(struct MHD_Connection *c, const char *name);
+
+/* Routes (api_live.c, api_events.c, api_history.c, metrics.c, web.c). */
+enum MHD_Result api_live(struct MHD_Connection *c, const char *name);
+enum MHD_Result api_events(struct MHD_Connection *c);
+enum MHD_Result api_stream(struct MHD_Connection *c);
+enum MHD_Result api_memorylogs(struct MHD_Connection *c);
+enum MHD_Result api_history(struct MHD_Connection *c);
+enum MHD_Result api_config(struct MHD_Connection *c);
+enum MHD_Result metrics_reply(struct MHD_Connection *c);
+enum MHD_Result web_reply(struct MHD_Connection *c, const char *url);
+
+/* api_live.c helpers shared with metrics.c */
+struct mw_file;
+/* A cell as JSON: integer, fixed-point number, null for "-", else string. */
+json_t *cell_json(const char *s);
+/* /api/v1/NAME's JSON (module file, else /proc), or NULL with err. */
+json_t *live_json(const char *name, char *err, size_t errlen);
+/* MemTotal from meminfo in KiB, 0 when unknown. */
+unsigned long long meminfo_total_kb(void);
+
+#endif
