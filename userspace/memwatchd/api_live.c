@@ -62,8 +62,10 @@ static json_t *section_rows(const struct mw_section *s)
 		json_t *row = json_object();
 
 		for (size_t k = 0; k < s->ncols; k++)
-			json_object_set_new(row, s->cols[k],
-					    cell_json(s->rows[r][k] ? s->rows[r][k] : ""));
+			/* page frame numbers: the root-only file's, not the network's */
+			if (strcmp(s->cols[k], "pfn"))
+				json_object_set_new(row, s->cols[k],
+						    cell_json(s->rows[r][k] ? s->rows[r][k] : ""));
 		json_array_append_new(rows, row);
 	}
 	return rows;

@@ -63,6 +63,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  size_t *upload_data_size, void **req_cls)
 {
 	static int first_call;
+	const char *cl;
 
 	(void)cls;
 	(void)version;
@@ -70,7 +71,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return http_error(c, 405, "read-only server: GET and HEAD only");
 	/* A GET with a body: refuse rather than read it. */
-	if (*upload_data_size)
+	if (*upload_data_size ||
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) ||
+	    ((cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					       MHD_HTTP_HEADER_CONTENT_LENGTH)) && strcmp(cl, "0")))
 		return http_error(c, 413, "requests carry no body here");
 	if (!*req_cls) {
 		*req_cls = &first_call;	/* headers seen; answer on the next call */
