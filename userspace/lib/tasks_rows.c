@@ -14,10 +14,8 @@
 
 #include "memwatch_abi.h"
 #include "mwfile.h"
-#include "output.h"
 #include "tasks_rows.h"
 #include "util.h"
-#include "views.h"
 
 /* The module's columns, in its order (module/tasks.c prints them). */
 static const char *const tasks_cols[] = {
@@ -496,19 +494,19 @@ static int tab_load_proc(struct tasks_tab *t, bool threads, int pid)
 	return 0;
 }
 
-int tasks_tab_load(struct tasks_tab *t, const struct mw_opts *opts,
-		   bool threads, int pid, bool note)
+int tasks_tab_load(struct tasks_tab *t, bool no_module, bool threads, int pid,
+		   mw_note_fn *note)
 {
 	memset(t, 0, sizeof(*t));
 	t->threads = threads;
-	if (!opts->no_module && mw_module_present())
+	if (!no_module && mw_module_present())
 		return tab_load_module(t, threads, pid);
 	if (note)
-		mw_note_no_module(opts, threads ? "threads" : "processes");
+		note(no_module, threads ? "threads" : "processes");
 	return tab_load_proc(t, threads, pid);
 }
 
-void tasks_tab_filter(struct tasks_tab *t, const struct mw_opts *opts)
+void tasks_tab_filter(struct tasks_tab *t, int pid, const char *comm)
 {
 	int cpid = tab_col(t, t->threads ? "tgid" : "pid");
 	int ccomm = tab_col(t, "comm");
@@ -519,10 +517,9 @@ void tasks_tab_filter(struct tasks_tab *t, const struct mw_opts *opts)
 		bool keep = true;
 		size_t c;
 
-		if (opts->pid > 0 && cpid >= 0 &&
-		    strtol(row[cpid], NULL, 10) != opts->pid)
+		if (pid > 0 && cpid >= 0 && strtol(row[cpid], NULL, 10) != pid)
 			keep = false;
-		if (opts->comm && ccomm >= 0 && strcmp(row[ccomm], opts->comm))
+		if (comm && ccomm >= 0 && strcmp(row[ccomm], comm))
 			keep = false;
 		if (keep) {
 			t->rows[kept++] = row;
