@@ -45,6 +45,8 @@ void tasks_tab_sort(struct tasks_tab *t, int col, bool ascending);
 const char *tasks_tab_default_key(const struct tasks_tab *t);
 void tasks_tab_free(struct tasks_tab *t);
 
+/* The module's columns of tasks (or threads), in its order; /proc rows use them too. */
+const char *const *tasks_tab_columns(bool threads, size_t *n);
 /* Whether @col is in the compact text view (JSON and CSV show them all). */
 bool tasks_col_compact(const struct tasks_tab *t, const char *col);
 

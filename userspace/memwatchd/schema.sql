@@ -1,4 +1,5 @@
--- schema.sql - a memwatchd recording, schema version 1 (PRAGMA user_version).
+-- schema.sql - a memwatchd recording, schema version 2 (PRAGMA user_version).
+-- Version 1 lacked run.version (db.c upgrades it).
 -- Documentation/recording.md describes every table with example queries.
 -- Times: *_unix_ns wall clock (CLOCK_REALTIME, ns since 1970), time_ns the
 -- module's clock (CLOCK_MONOTONIC, ns). Units are in column names as in
