@@ -18,6 +18,7 @@ struct tasks_tab;
 struct mw_snap {
 	bool module;			/* the module's files were recorded */
 	unsigned long long now_ns;	/* CLOCK_MONOTONIC of the sample */
+	long long unix_ns;		/* CLOCK_REALTIME of the sample */
 	char **names, **texts;		/* "sys", "proc/meminfo", ... */
 	size_t nfiles;
 	struct tasks_tab *tasks, *threads;	/* the rows (cells owned) */
