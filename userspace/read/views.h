@@ -24,5 +24,7 @@ int allocfail_show(struct mw_out *o, const struct mw_opts *opts);
 
 /* The one line every view prints when it answers without the module. */
 void mw_note_no_module(const struct mw_opts *opts, const char *what);
+/* The same, as the library's loaders call it (mw_note_fn). */
+void read_note(bool no_module, const char *what);
 
 #endif
