@@ -304,6 +304,8 @@ enum MHD_Result api_history(struct MHD_Connection *c)
 	    !http_arg_long(c, "to", 0, 4102444800LL, now, &to, &res) ||
 	    !http_arg_long(c, "from", 0, 4102444800LL, to - 3600, &from, &res))
 		return res;
+	if (!serve_cfg.db_path)
+		return http_error(c, 404, "no recording: memwatchd runs live only (start it with --db FILE)");
 	comm = http_arg(c, "comm");
 	column = http_arg(c, "column");
 	if (!column)
@@ -327,8 +329,6 @@ enum MHD_Result api_history(struct MHD_Connection *c)
 		return res;
 	if ((to - from) / step > HISTORY_MAX_POINTS)
 		return http_error(c, 400, "more than %d points: use a larger step", HISTORY_MAX_POINTS);
-	if (!serve_cfg.db_path)
-		return http_error(c, 404, "no recording: memwatchd runs live only (start it with --db FILE)");
 	if (sqlite3_open_v2(serve_cfg.db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		res = http_error(c, 503, "recording %s: %s", serve_cfg.db_path,
