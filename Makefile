@@ -3,6 +3,8 @@
 #   make            module/memwatch.ko and userspace/memwatch-read (+ memwatch-leak)
 #   make run        build, then load the module here if this kernel allows it,
 #                   otherwise in the bundled VM, and show memwatch-read
+#   make dashboard  memwatchd with the module (here, or in the VM with a host
+#                   forward) and the dashboard's URL on 127.0.0.1
 #   make check      host tests, then VM tests on each supported kernel
 #   make install    module into /lib/modules/$(KVER)/extra, tools into $(PREFIX)/bin
 #   make clean
@@ -40,6 +42,9 @@ install: module userspace
 run: all
 	bash scripts/run
 
+dashboard: all
+	bash scripts/dashboard
+
 check: all
 	bash tests/run
 
@@ -52,4 +57,4 @@ clean:
 	@if [ -f tests/progs/Makefile ]; then $(MAKE) -C tests/progs clean; fi
 	rm -rf build
 
-.PHONY: all setup-if-needed module userspace tests-progs install run check setup clean
+.PHONY: all setup-if-needed module userspace tests-progs install run dashboard check setup clean
