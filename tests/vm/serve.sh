@@ -158,5 +158,6 @@ t_check $? "memwatchd exits 0 on SIGTERM" "$(tail -5 "$TMP/mwd.log")"
 : >"$TMP/hold/exit"
 kill "$HOLD_PID" 2>/dev/null
 wait "$HOLD_PID" 2>/dev/null
+rmmod memwatch 2>/dev/null
 rm -rf "$TMP"
 t_done
