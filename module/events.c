@@ -424,65 +424,145 @@ static const char *events_zone_name(u64 zid)
 	return NODE_DATA(first_online_node)->node_zones[zid].name;
 }
 
+/*
+ * Lines are made by hand, not with scnprintf(): a reader formats every
+ * event, and vsnprintf() parses the format for each of up to 13 fields
+ * (Documentation/performance.md). Longest line: 491 bytes (an exit row
+ * with every counter at 2^64 - 1), within EVENTS_LINE_MAX.
+ */
+enum events_fmt {
+	EVF_END,
+	EVF_U,		/* unsigned decimal */
+	EVF_S,		/* signed decimal */
+	EVF_X,		/* 0x hex */
+	EVF_ZONE,	/* zone index, shown by name */
+	EVF_COMPACT,	/* enum compact_result, shown by name */
+};
+
+struct events_field {
+	const char *key;
+	enum events_fmt fmt;
+};
+
+static const struct events_field events_fields[EV_NR][EVENTS_NR_VALUES + 1] = {
+	[EV_MMAP] = { { "len", EVF_U }, { "prot", EVF_X }, { "flags", EVF_X },
+		      { "anon", EVF_U }, { "result", EVF_S } },
+	[EV_MUNMAP] = { { "len", EVF_U }, { "result", EVF_S } },
+	[EV_MREMAP] = { { "old_len", EVF_U }, { "new_len", EVF_U },
+			{ "flags", EVF_X }, { "result", EVF_S } },
+	[EV_BRK] = { { "delta", EVF_S }, { "result", EVF_S } },
+	[EV_EXEC] = { { "result", EVF_S } },
+	[EV_EXIT] = { { "mmap_calls", EVF_U }, { "mmap_kb", EVF_U },
+		      { "munmap_calls", EVF_U }, { "munmap_kb", EVF_U },
+		      { "mremap_calls", EVF_U }, { "mremap_kb", EVF_U },
+		      { "brk_calls", EVF_U }, { "brk_kb", EVF_U },
+		      { "page_allocs", EVF_U }, { "stall_count", EVF_U },
+		      { "stall_ns", EVF_U }, { "allocfail", EVF_U },
+		      { "hwm_kb", EVF_U } },
+	[EV_ALLOCFAIL] = { { "order", EVF_U }, { "gfp", EVF_X },
+			   { "node", EVF_S }, { "zone", EVF_ZONE } },
+	[EV_STALL] = { { "duration_ns", EVF_U }, { "reclaimed_pages", EVF_U } },
+	[EV_EXTFRAG] = { { "order", EVF_S }, { "fallback_order", EVF_S },
+			 { "migratetype", EVF_S },
+			 { "fallback_migratetype", EVF_S } },
+	[EV_COMPACT] = { { "duration_ns", EVF_U }, { "order", EVF_U },
+			 { "result", EVF_COMPACT } },
+};
+
+static char *events_put_str(char *p, const char *s)
+{
+	while (*s)
+		*p++ = *s++;
+	return p;
+}
+
+static char *events_put_u64(char *p, u64 v)
+{
+	char d[20];
+	int n = 0;
+
+	do {
+		d[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = d[--n];
+	return p;
+}
+
+static char *events_put_s64(char *p, s64 v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return events_put_u64(p, -(u64)v);
+	}
+	return events_put_u64(p, v);
+}
+
+static char *events_put_hex(char *p, u64 v)
+{
+	char d[16];
+	int n = 0;
+
+	do {
+		d[n++] = hex_asc[v & 0xf];
+		v >>= 4;
+	} while (v);
+	*p++ = '0';
+	*p++ = 'x';
+	while (n)
+		*p++ = d[--n];
+	return p;
+}
+
 static int events_format(char *buf, const struct events_rec *r)
 {
-	const u64 *v = r->v;
-	int n;
+	const struct events_field *f = events_fields[r->kind];
+	char *p = buf;
+	unsigned int i;
+	size_t n;
 
-	n = scnprintf(buf, EVENTS_LINE_MAX, "%llu %llu %s %d %d", r->seq,
-		      r->time_ns, events_kind_names[r->kind], r->pid, r->tid);
-	switch (r->kind) {
-	case EV_MMAP:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n,
-			       " len=%llu prot=0x%llx flags=0x%llx anon=%llu result=%lld",
-			       v[0], v[1], v[2], v[3], (s64)v[4]);
-		break;
-	case EV_MUNMAP:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n,
-			       " len=%llu result=%lld", v[0], (s64)v[1]);
-		break;
-	case EV_MREMAP:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n,
-			       " old_len=%llu new_len=%llu flags=0x%llx result=%lld",
-			       v[0], v[1], v[2], (s64)v[3]);
-		break;
-	case EV_BRK:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n,
-			       " delta=%lld result=%lld", (s64)v[0], (s64)v[1]);
-		break;
-	case EV_EXEC:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n, " result=%lld",
-			       (s64)v[0]);
-		break;
-	case EV_EXIT:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n,
-			       " mmap_calls=%llu mmap_kb=%llu munmap_calls=%llu munmap_kb=%llu mremap_calls=%llu mremap_kb=%llu brk_calls=%llu brk_kb=%llu page_allocs=%llu stall_count=%llu stall_ns=%llu allocfail=%llu hwm_kb=%llu",
-			       v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7],
-			       v[8], v[9], v[10], v[11], v[12]);
-		break;
-	case EV_ALLOCFAIL:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n,
-			       " order=%llu gfp=0x%llx node=%lld zone=%s",
-			       v[0], v[1], (s64)v[2], events_zone_name(v[3]));
-		break;
-	case EV_STALL:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n,
-			       " duration_ns=%llu reclaimed_pages=%llu",
-			       v[0], v[1]);
-		break;
-	case EV_EXTFRAG:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n,
-			       " order=%lld fallback_order=%lld migratetype=%lld fallback_migratetype=%lld",
-			       (s64)v[0], (s64)v[1], (s64)v[2], (s64)v[3]);
-		break;
-	case EV_COMPACT:
-		n += scnprintf(buf + n, EVENTS_LINE_MAX - n,
-			       " duration_ns=%llu order=%llu result=%s",
-			       v[0], v[1], events_compact_result(v[2]));
-		break;
+	p = events_put_u64(p, r->seq);
+	*p++ = ' ';
+	p = events_put_u64(p, r->time_ns);
+	*p++ = ' ';
+	p = events_put_str(p, events_kind_names[r->kind]);
+	*p++ = ' ';
+	p = events_put_s64(p, r->pid);
+	*p++ = ' ';
+	p = events_put_s64(p, r->tid);
+	for (i = 0; i < EVENTS_NR_VALUES && f[i].fmt != EVF_END; i++) {
+		u64 v = r->v[i];
+
+		*p++ = ' ';
+		p = events_put_str(p, f[i].key);
+		*p++ = '=';
+		switch (f[i].fmt) {
+		case EVF_U:
+			p = events_put_u64(p, v);
+			break;
+		case EVF_S:
+			p = events_put_s64(p, (s64)v);
+			break;
+		case EVF_X:
+			p = events_put_hex(p, v);
+			break;
+		case EVF_ZONE:
+			p = events_put_str(p, events_zone_name(v));
+			break;
+		case EVF_COMPACT:
+			p = events_put_str(p, events_compact_result(v));
+			break;
+		case EVF_END:
+			break;
+		}
 	}
-	n += scnprintf(buf + n, EVENTS_LINE_MAX - n, " comm=%s\n", r->comm);
-	return n;
+	p = events_put_str(p, " comm=");
+	n = strnlen(r->comm, TASK_COMM_LEN);
+	memcpy(p, r->comm, n);
+	p += n;
+	*p++ = '\n';
+	return p - buf;
 }
 
 /*

@@ -139,7 +139,7 @@ for n in 2000 10000 40000; do
 	s0=$(awk '$1 == "events.emitted" { print $2 }' /proc/memwatch/status)
 	ns=$($P/events_storm $n | awk '{ print $3 }')
 	s1=$(awk '$1 == "events.emitted" { print $2 }' /proc/memwatch/status)
-	while [ "$(sqlite3 $tmp/s.db 'SELECT max(seq) FROM event')" -lt "$s1" ]; do sleep 0.2; done
+	while [ "$(sqlite3 $tmp/s.db 'SELECT coalesce(max(seq), 0) FROM event' 2>/dev/null || echo 0)" -lt "$s1" ]; do sleep 0.2; done
 	gaps=$(sqlite3 $tmp/s.db "SELECT $s1 - $s0 + 1 - count(*) FROM event WHERE seq BETWEEN $s0 AND $s1")
 	echo "RESULT storm $((2 * n)) events at $((2 * n * 1000 / (ns / 1000000))) events/s (guest clock): missing from the file $gaps"
 done

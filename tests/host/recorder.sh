@@ -248,13 +248,14 @@ t_eq "$?:$(grep -c 'corrupt' "$tmp/err")" "1:1" "a corrupt recording: refused"
 t_eq "$(md5sum <"$tmp/corrupt.db")" "$sum" "... and not written to"
 # An older schema (version 1: no run.version) is upgraded in place.
 cp "$db" "$tmp/old.db"
-sqlite3 "$tmp/old.db" "ALTER TABLE run DROP COLUMN version; PRAGMA user_version = 1; UPDATE meta SET value = '1' WHERE key = 'schema_version'"
+sqlite3 "$tmp/old.db" "ALTER TABLE run DROP COLUMN version; ALTER TABLE file DROP COLUMN zlib; ALTER TABLE file DROP COLUMN bytes;
+	PRAGMA user_version = 1; UPDATE meta SET value = '1' WHERE key = 'schema_version'"
 start_mwd "$tmp/old.db" --interval 0.2 --events /dev/null
 wait_for "$tmp/old.db" "SELECT count(*) FROM run" 2
 stop_mwd
-t_eq "$rc:$(grep -c 'upgraded to schema version 2' "$tmp/log")" "0:1" "schema version 1: upgraded, recording goes on"
+t_eq "$rc:$(grep -c 'upgraded to schema version 3' "$tmp/log")" "0:1" "schema version 1: upgraded, recording goes on"
 t_eq "$(q "$tmp/old.db" "PRAGMA user_version; SELECT count(*) FROM event; SELECT version FROM run ORDER BY id")" \
-"2
+"3
 600
 
 1.0" "old data kept, new column filled from then on"
@@ -328,7 +329,7 @@ if mount -t tmpfs -o size=4m tmpfs "$mnt" 2>/dev/null; then
 	wait_for "$db" "SELECT max(id) FROM sample" $((before + 3))
 	t_check $? "writes resume when space returns (new samples)"
 	stop_mwd
-	t_eq "$rc:$(grep -c 'writing again' "$tmp/log")" "0:1" "the log says writing resumed; exit 0"
+	t_eq "$rc:$(grep -c 'writing again' "$tmp/log" | sed 's/^[1-9][0-9]*$/yes/')" "0:yes" "the log says writing resumed; exit 0"
 	t_eq "$(q "$db" "SELECT count(*) > 0, sum(count) > 0 FROM loss WHERE source IN ('disk', 'samples')")" "1|1" \
 		"what could not be written is counted in loss"
 	t_eq "$(q "$db" "PRAGMA integrity_check")" ok "the file stays valid"

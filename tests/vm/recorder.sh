@@ -2,7 +2,8 @@
 # the known workload (tests/progs/events_calls) gives exactly its mmap and
 # munmap rows with pid and comm, in the file and in memwatch-read --db
 # --events; a storm with the recorder attached keeps seq contiguous (no
-# loss); a storm beyond a 256-entry ring while the recorder is stopped
+# loss); replay of every view equals live on a copy of the module's files;
+# a storm beyond a 256-entry ring while the recorder is stopped
 # reports the loss and the books balance; SIGKILL during a storm, then
 # integrity_check and a second recording; disk full on a small tmpfs.
 # POSIX sh (busybox ash); run from /mw inside the VM.
@@ -89,6 +90,29 @@ t_check $? "memwatch-read --db --events -p PID --call mmap,munmap: the same rows
 	"$(diff "$tmp/want" "$tmp/got.read" | head -10)"
 t_eq "$(memwatch-read --db $db --events -p $pid --call exec --csv | tail -n +2 | cut -d, -f5,8)" \
 	"exec,events_calls" "its exec row, with the new comm"
+
+# --- replay equals live, every view, on a copy of the module's files ----------
+# A copy holds still, so the live reader and the recording see one moment.
+snap=$tmp/snap
+mkdir -p $snap
+for f in status tasks threads sys frag extfrag nodes reclaim allocfail; do cat $MW/$f >$snap/$f; done
+MEMWATCH_ROOT=$snap memwatchd --db $tmp/v.db --no-http --interval 0.3 --events /dev/null 2>/dev/null &
+vp=$!
+wait_for $tmp/v.db "SELECT count(*) FROM sample" 2
+kill -TERM $vp
+wait $vp
+bad=
+for v in "-t" "-t --json" "--threads --csv" "--sys" "--sys --json" "--reclaim" "--reclaim --csv" \
+	"--paf" "--paf --json" "--frag" "--frag --json" "--frag-events" "--nodes" "--status"; do
+	# shellcheck disable=SC2086
+	MEMWATCH_ROOT=$snap memwatch-read $v 2>&1 | sed 's/"time":[0-9.]*,//' >$tmp/live.out
+	# shellcheck disable=SC2086
+	memwatch-read --db $tmp/v.db $v 2>&1 | sed 's/"time":[0-9.]*,//' >$tmp/replay.out
+	cmp -s $tmp/live.out $tmp/replay.out || bad="$bad [$v]"
+done
+[ -z "$bad" ]
+t_check $? "replay of the recorded moment equals live output: tasks, threads, sys, reclaim, paf, frag, frag-events, nodes, status" \
+	"differ:$bad" "$(diff $tmp/live.out $tmp/replay.out | head -6)"
 
 # --- a storm with the recorder attached: no loss, seq contiguous ----------------
 $P/events_storm 5000 >"$tmp/storm"

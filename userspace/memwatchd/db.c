@@ -24,10 +24,11 @@ static int last_rc;
 
 /*
  * Upgrades: migrations[v] takes a version-v file to v + 1. Version 1
- * lacked run.version.
+ * lacked run.version, version 2 the compressed file texts.
  */
 static const char *const migrations[DB_SCHEMA_VERSION] = {
 	[1] = "ALTER TABLE run ADD COLUMN version TEXT NOT NULL DEFAULT '';",
+	[2] = "ALTER TABLE file ADD COLUMN zlib BLOB; ALTER TABLE file ADD COLUMN bytes INTEGER;",
 };
 
 enum {
@@ -237,7 +238,7 @@ int db_open(const char *path, char *err, size_t errlen)
 		    "full,module) VALUES(?,?,?,?,?)") ||
 	    prepare_rows(ST_TASK, "task", false) ||
 	    prepare_rows(ST_THREAD, "thread", true) ||
-	    prepare(ST_FILE, "INSERT OR REPLACE INTO file(sample_id,name,text) VALUES(?,?,?)") ||
+	    prepare(ST_FILE, "INSERT OR REPLACE INTO file(sample_id,name,zlib,bytes) VALUES(?,?,?,?)") ||
 	    prepare(ST_COUNTER, "INSERT OR REPLACE INTO counter(sample_id,source,name,value) "
 		    "VALUES(?,?,?,?)") ||
 	    prepare(ST_FRAG, "INSERT OR REPLACE INTO frag(sample_id,node,zone,\"order\","
@@ -409,7 +410,8 @@ int db_insert_sample(const struct sample_item *smp)
 	for (i = 0; i < smp->nfiles; i++) {
 		sqlite3_bind_int64(s, 1, sid);
 		sqlite3_bind_text(s, 2, smp->fnames[i], -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, smp->ftexts[i], -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 3, smp->ftexts[i], (int)smp->fzlen[i], SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, (long long)smp->fbytes[i]);
 		if (step(s))
 			return -1;
 	}

@@ -12,7 +12,7 @@
 
 #include "queue.h"
 
-#define DB_SCHEMA_VERSION	2
+#define DB_SCHEMA_VERSION	3
 #define DB_APPLICATION_ID	0x4d574154	/* "MWAT" */
 #define DB_MAGIC		"memwatch-recording"
 

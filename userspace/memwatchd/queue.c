@@ -98,6 +98,8 @@ void sample_free(struct sample_item *s)
 	}
 	free(s->fnames);
 	free(s->ftexts);
+	free(s->fzlen);
+	free(s->fbytes);
 	for (i = 0; i < s->ncnt; i++) {
 		free(s->csrc[i]);
 		free(s->cname[i]);

@@ -42,7 +42,8 @@ struct sample_item {
 	struct srow *rows[2];		/* [0] tasks, [1] threads */
 	size_t nrows[2];
 	bool have_rows[2];		/* the table was read */
-	char **fnames, **ftexts;
+	char **fnames, **ftexts;	/* ftexts: zlib-compressed */
+	size_t *fzlen, *fbytes;		/* compressed, uncompressed sizes */
 	size_t nfiles, fcap;
 	char **csrc, **cname;
 	long long *cval;

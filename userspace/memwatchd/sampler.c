@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "frag_data.h"
 #include "memwatch_abi.h"
@@ -50,15 +51,31 @@ static struct prev_tab prev[2];
 static char *prev_text[NELEMS(module_files) + NELEMS(proc_files)];
 static long nsamples;
 
+/* Takes @text; stores it zlib-compressed (the texts are most of a sample). */
 static void add_file(struct sample_item *s, const char *name, char *text)
 {
+	size_t len = strlen(text);
+	uLongf zlen = compressBound((uLong)len);
+	char *z = xcalloc(1, zlen);
+
+	if (compress2((Bytef *)z, &zlen, (const Bytef *)text, (uLong)len, 6) != Z_OK) {
+		mwd_log("%s: compressing failed; not stored this sample", name);
+		free(z);
+		free(text);
+		return;
+	}
+	free(text);
 	if (s->nfiles == s->fcap) {
 		s->fcap = s->fcap ? 2 * s->fcap : 16;
 		s->fnames = xreallocarray(s->fnames, s->fcap, sizeof(char *));
 		s->ftexts = xreallocarray(s->ftexts, s->fcap, sizeof(char *));
+		s->fzlen = xreallocarray(s->fzlen, s->fcap, sizeof(size_t));
+		s->fbytes = xreallocarray(s->fbytes, s->fcap, sizeof(size_t));
 	}
 	s->fnames[s->nfiles] = xstrdup(name);
-	s->ftexts[s->nfiles++] = text;
+	s->fzlen[s->nfiles] = zlen;
+	s->fbytes[s->nfiles] = len;
+	s->ftexts[s->nfiles++] = z;
 }
 
 /*

@@ -1,5 +1,6 @@
--- schema.sql - a memwatchd recording, schema version 2 (PRAGMA user_version).
--- Version 1 lacked run.version (db.c upgrades it).
+-- schema.sql - a memwatchd recording, schema version 3 (PRAGMA user_version).
+-- Version 1 lacked run.version, version 2 file.zlib and file.bytes (db.c
+-- upgrades both).
 -- Documentation/recording.md describes every table with example queries.
 -- Times: *_unix_ns wall clock (CLOCK_REALTIME, ns since 1970), time_ns the
 -- module's clock (CLOCK_MONOTONIC, ns). Units are in column names as in
@@ -81,11 +82,15 @@ CREATE INDEX thread_sample ON thread(sample_id);
 -- 'status'), /proc files as 'proc/NAME' ('proc/meminfo', 'proc/vmstat',
 -- 'proc/buddyinfo', 'proc/pagetypeinfo', 'proc/zoneinfo'). A file is
 -- written when its text changed and at every full sample; the text at
--- sample S is the row with the greatest sample_id <= S.
+-- sample S is the row with the greatest sample_id <= S. The text is
+-- zlib-compressed (RFC 1950) in zlib, bytes long uncompressed, and text is
+-- ''; rows of a version 2 file have text and no zlib.
 CREATE TABLE file (
 	sample_id INTEGER NOT NULL REFERENCES sample(id),
 	name TEXT NOT NULL,
-	text TEXT NOT NULL,
+	text TEXT NOT NULL DEFAULT '',
+	zlib BLOB,
+	bytes INTEGER,
 	PRIMARY KEY (name, sample_id)
 ) WITHOUT ROWID;
 CREATE INDEX file_sample ON file(sample_id);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "memwatch_abi.h"
 #include "mwsnap.h"
@@ -17,10 +18,11 @@
 #include "util.h"
 
 /* The schema this reader knows (userspace/memwatchd/db.h). */
-#define REPLAY_SCHEMA_MAX	2
+#define REPLAY_SCHEMA_MAX	3
 #define REPLAY_APPLICATION_ID	0x4d574154
 
 static sqlite3 *db;
+static const char *opts_db;
 static struct mw_snap snap;
 static long long now_ns;
 
@@ -122,7 +124,7 @@ static int load_files(long long f, long long s)
 	sqlite3_stmt *q;
 	size_t cap = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT name, text FROM file t WHERE "
+	if (sqlite3_prepare_v2(db, "SELECT name, text, zlib, bytes FROM file t WHERE "
 			       "t.sample_id = (SELECT max(x.sample_id) FROM file x "
 			       "WHERE x.name = t.name AND x.sample_id BETWEEN ?1 AND ?2)",
 			       -1, &q, NULL) != SQLITE_OK)
@@ -136,7 +138,21 @@ static int load_files(long long f, long long s)
 			snap.texts = xreallocarray(snap.texts, cap, sizeof(char *));
 		}
 		snap.names[snap.nfiles] = xstrdup((const char *)sqlite3_column_text(q, 0));
-		snap.texts[snap.nfiles++] = xstrdup((const char *)sqlite3_column_text(q, 1));
+		if (sqlite3_column_type(q, 2) == SQLITE_BLOB) {	/* schema 3 */
+			uLongf n = (uLongf)sqlite3_column_int64(q, 3);
+			char *text = xcalloc(1, (size_t)n + 1);
+
+			if (uncompress((Bytef *)text, &n, sqlite3_column_blob(q, 2),
+				       (uLong)sqlite3_column_bytes(q, 2)) != Z_OK) {
+				fprintf(stderr, "%s: %s: the recorded %s is damaged\n",
+					mw_prog, opts_db, snap.names[snap.nfiles]);
+				free(text);
+				text = xstrdup("");
+			}
+			snap.texts[snap.nfiles++] = text;
+		} else {
+			snap.texts[snap.nfiles++] = xstrdup((const char *)sqlite3_column_text(q, 1));
+		}
 	}
 	sqlite3_finalize(q);
 	return 0;
@@ -278,6 +294,7 @@ int replay_open(struct mw_opts *opts)
 	int ret;
 
 	now_ns = wall_now_ns();
+	opts_db = opts->db;
 	if (open_db(opts->db))
 		return 1;
 	if ((opts->from && (ret = time_opt("--from", opts->from, &opts->from_ns))) ||
