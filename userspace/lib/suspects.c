@@ -154,6 +154,8 @@ enum sus_reason sus_trend_test(const double *t, const double *y, size_t n,
 	if (n < p->min_samples || n < 3)
 		return SUS_FEW_SAMPLES;
 	window = t[n - 1] - t[0];
+	if (p->window > window)
+		window = p->window;
 	env = xcalloc(n, sizeof(double));
 	env[n - 1] = y[n - 1];
 	for (i = (ssize_t)n - 2; i >= 0; i--)
@@ -393,14 +395,27 @@ size_t sus_find_trends(const struct sus_set *s, const struct sus_params *p,
 	double *t = xcalloc(maxn + 1, sizeof(double));
 	double *y = xcalloc(maxn + 1, sizeof(double));
 	struct sus_trend r, *res = NULL;
+	struct sus_params pw = *p;
+	double lo = INFINITY, hi = -INFINITY;
 	int f;
+
+	for (i = 0; i < s->n; i++) {
+		if (!s->procs[i].n)
+			continue;
+		if (s->procs[i].t[0] < lo)
+			lo = s->procs[i].t[0];
+		if (s->procs[i].t[s->procs[i].n - 1] > hi)
+			hi = s->procs[i].t[s->procs[i].n - 1];
+	}
+	if (!pw.window && hi > lo)
+		pw.window = hi - lo;
 
 	for (i = 0; i < s->n; i++) {
 		const struct sus_proc *pr = &s->procs[i];
 
 		for (f = 0; f < SUS_NTRENDS; f++) {
 			m = series_of(pr, f, t, y);
-			if (sus_trend_test(t, y, m, f == SUS_PAGE_ALLOCS, p, &r) != SUS_SUSPECT)
+			if (sus_trend_test(t, y, m, f == SUS_PAGE_ALLOCS, &pw, &r) != SUS_SUSPECT)
 				continue;
 			r.pid = pr->pid;
 			r.comm = pr->comm;

@@ -49,6 +49,10 @@ struct sus_params {
 	double min_rel_growth;	/* ... and relative to the level at onset (0.05) */
 	double min_rate_growth;	/* page rate: growth in pages/s (2560) */
 	double min_held;	/* trend over this share of the window (0.5) */
+	double window;		/* the window, seconds; 0: each series' own span.
+				 * sus_find_trends() sets it to the set's span, so a
+				 * process that started late must grow for min_held
+				 * of the whole window (start-up is not a leak) */
 	double max_drawdown;	/* largest fall / growth, at most (0.25) */
 	/* allocation-rate anomalies */
 	double anomaly_k;	/* MADs above own and host medians (5) */
