@@ -12,8 +12,12 @@
 
 /* The envelope has to rise in this many of the trend's four quarters. */
 #define SUS_QUARTERS_MIN 3
-/* Onset: the last point where the envelope has risen less than this share. */
-#define SUS_ONSET_SHARE 0.02
+/*
+ * Onset: the last point where the envelope has risen less than this share
+ * of the trend's average rise per point (so a leak from the start keeps
+ * its first point, and a late one loses its flat prefix).
+ */
+#define SUS_ONSET_SHARE 0.5
 /* Candidate onsets tried per series, at most. */
 #define SUS_ONSET_STEPS 40
 /* The scale of a MAD for normally distributed data. */
@@ -176,7 +180,7 @@ enum sus_reason sus_trend_test(const double *t, const double *y, size_t n,
 	/* The candidate may start before the rise: move to where the floor leaves. */
 	onset = k;
 	while (onset + 1 < n &&
-	       env[onset + 1] - env[k] <= SUS_ONSET_SHARE * (env[n - 1] - env[k]))
+	       env[onset + 1] - env[k] <= SUS_ONSET_SHARE * (env[n - 1] - env[k]) / (n - 1 - k))
 		onset++;
 	if (onset > k && n - onset >= p->min_samples)
 		mk = mann_kendall(y + onset, n - onset);

@@ -381,8 +381,12 @@ static int sample_live(const struct sus_opts *o, struct sus_set *set,
 		t = mono_s() - t0;
 		memset(&tab, 0, sizeof(tab));
 		if (tasks_tab_load(&tab, o->no_module, false, 0,
-				   i ? NULL : read_note))
+				   i ? NULL : read_note)) {
+			fprintf(stderr, "%s: --suspects: no process data (neither %s/tasks "
+				"nor %s/PID/status could be read)\n", mw_prog, mw_root(),
+				mw_procfs());
 			return 1;
+		}
 		if (!tab.nrows) {
 			fprintf(stderr, "%s: no process data: neither %s/tasks nor "
 				"%s/PID/status gave a row\n", mw_prog, mw_root(), mw_procfs());
