@@ -9,7 +9,9 @@
  *   step    maps 4 MiB, after 3 s 16 MiB more once, then only reads
  *   churn   maps and unmaps 64 KiB..4 MiB blocks as fast as it can (a 1 ms
  *           pause each), keeping up to 8: busy, but flat on average
- *   burst   quiet for 6 s, then 2,000 mmap+munmap pairs a second
+ *   burst FILE  quiet until FILE exists, 7 s more, then up to 2,000
+ *           mmap+munmap pairs a second (the test creates FILE as sampling
+ *           starts, so the burst falls in the window's last fifth)
  *
  * Prints "ready" on stdout once its first allocation is done.
  */
@@ -122,15 +124,17 @@ int main(int argc, char **argv)
 			nap_ms(1);
 		}
 	}
-	if (!strcmp(mode, "burst")) {
+	if (!strcmp(mode, "burst") && argc > 2) {
 		ready();
-		nap_ms(6000);
+		while (access(argv[2], F_OK))
+			nap_ms(50);
+		nap_ms(7000);
 		for (;;) {
 			for (int i = 0; i < 20; i++)
 				munmap(map(4096), 4096);
 			nap_ms(10);
 		}
 	}
-	fprintf(stderr, "usage: suspects_work leak|saw|flat|step|churn|burst\n");
+	fprintf(stderr, "usage: suspects_work leak|saw|flat|step|churn|burst FILE\n");
 	return 2;
 }
