@@ -711,7 +711,7 @@ static char *human_secs(double s)
 	if (s < 120)
 		return fmt("%.1fs", s);
 	if (s < 7200)
-		return fmt("%.0fm", s / 60);
+		return fmt("%.1fm", s / 60);
 	if (s < 172800)
 		return fmt("%.1fh", s / 3600);
 	return fmt("%.1fd", s / 86400);
