@@ -97,8 +97,7 @@ static int create_schema(char *err, size_t errlen)
 {
 	char sql[512];
 
-	/* auto_vacuum must precede the first table. */
-	if (exec("PRAGMA auto_vacuum=INCREMENTAL;") || exec("BEGIN;") ||
+	if (exec("BEGIN;") ||
 	    exec(schema_sql))
 		goto fail;
 	snprintf(sql, sizeof(sql),
@@ -218,6 +217,9 @@ int db_open(const char *path, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(db, 5000);
 	if (kind == 1 && check_existing(path, err, errlen))
+		goto fail;
+	/* Before WAL and the first table, or it does not take. */
+	if (kind == 0 && exec("PRAGMA auto_vacuum=INCREMENTAL;"))
 		goto fail;
 	if (exec("PRAGMA journal_mode=WAL;") ||
 	    exec("PRAGMA synchronous=NORMAL;") ||
@@ -438,7 +440,7 @@ int db_insert_sample(const struct sample_item *smp)
 }
 
 /* Deletes what is older than @cut (ns), keeping the full sample it rebuilds from. */
-static int prune_before(long long cut)
+static int prune_before(long long cut, bool events)
 {
 	char sql[1024];
 	long long keep = 0;
@@ -453,10 +455,15 @@ static int prune_before(long long cut)
 		 "DELETE FROM file WHERE sample_id < %lld;"
 		 "DELETE FROM counter WHERE sample_id < %lld;"
 		 "DELETE FROM frag WHERE sample_id < %lld;"
-		 "DELETE FROM sample WHERE id < %lld;"
+		 "DELETE FROM sample WHERE id < %lld;",
+		 keep, keep, keep, keep, keep, keep);
+	if (exec(sql))
+		return -1;
+	if (!events)
+		return 0;
+	snprintf(sql, sizeof(sql),
 		 "DELETE FROM event WHERE time_unix_ns < %lld;"
-		 "DELETE FROM loss WHERE time_unix_ns < %lld;",
-		 keep, keep, keep, keep, keep, keep, cut, cut);
+		 "DELETE FROM loss WHERE time_unix_ns < %lld;", cut, cut);
 	return exec(sql);
 }
 
@@ -472,17 +479,19 @@ int db_prune(long long retain_ns, long long max_bytes)
 	int tries;
 
 	if (retain_ns > 0 &&
-	    prune_before((long long)mwd_unix_ns() - retain_ns))
+	    prune_before((long long)mwd_unix_ns() - retain_ns, true))
 		return -1;
-	for (tries = 0; max_bytes > 0 && tries < 10 &&
+	/* The oldest tenth of the events (by count) and of the time span, again. */
+	for (tries = 0; max_bytes > 0 && tries < 30 &&
 	     used_bytes() > max_bytes; tries++) {
-		long long lo = query_int("SELECT min(t) FROM (SELECT min(time_unix_ns) t "
-					 "FROM sample UNION ALL SELECT min(time_unix_ns) "
-					 "FROM event);", -1);
+		long long lo = query_int("SELECT min(time_unix_ns) FROM sample;", -1);
 		long long hi = (long long)mwd_unix_ns();
 
-		if (lo < 0 || prune_before(lo + (hi - lo) / 10 + 1))
-			break;
+		if (exec("DELETE FROM event WHERE id < (SELECT min(id) + "
+			 "(max(id) - min(id)) / 10 + 1 FROM event);"))
+			return -1;
+		if (lo >= 0 && prune_before(lo + (hi - lo) / 10 + 1, false))
+			return -1;
 	}
 	return 0;
 }

@@ -84,6 +84,7 @@ static void usage(FILE *fp)
 "      --max-db-size SIZE   prune the oldest data beyond SIZE: 500M, 2G (default: no limit)\n"
 "      --full-every N       every Nth sample stores every task row (default 60)\n"
 "      --events FILE        read events from FILE (default /proc/memwatch/events)\n"
+"      --prune-every SECS   seconds between retention passes (default 10)\n"
 "      --no-http            do not serve HTTP\n"
 "      --listen ADDR:PORT   HTTP address (default: loopback)\n"
 "      --metrics-top N      per-pid metric series (default 10)\n"
@@ -156,7 +157,7 @@ static bool parse_size(const char *s, long long *bytes)
 
 enum {
 	OPT_DB = 256, OPT_INTERVAL, OPT_RETAIN, OPT_MAX_SIZE, OPT_FULL_EVERY,
-	OPT_EVENTS, OPT_NO_HTTP, OPT_LISTEN, OPT_METRICS_TOP, OPT_PROMETHEUS,
+	OPT_EVENTS, OPT_PRUNE_EVERY, OPT_NO_HTTP, OPT_LISTEN, OPT_METRICS_TOP, OPT_PROMETHEUS,
 };
 
 static const struct option long_options[] = {
@@ -166,6 +167,7 @@ static const struct option long_options[] = {
 	{ "max-db-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "full-every", required_argument, NULL, OPT_FULL_EVERY },
 	{ "events", required_argument, NULL, OPT_EVENTS },
+	{ "prune-every", required_argument, NULL, OPT_PRUNE_EVERY },
 	{ "no-http", no_argument, NULL, OPT_NO_HTTP },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
@@ -185,6 +187,7 @@ static int parse_args(int argc, char **argv, struct mwd_config *c)
 	c->interval = 5;
 	c->retain_ns = 7LL * 86400 * 1000000000LL;
 	c->full_every = 60;
+	c->prune_every = 10;
 	c->metrics_top = 10;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":Vh", long_options, NULL)) != -1) {
@@ -208,6 +211,10 @@ static int parse_args(int argc, char **argv, struct mwd_config *c)
 			if (!parse_long(optarg, 1, 1L << 20, &v))
 				return usage_error("bad --full-every '%s': want a positive number", optarg);
 			c->full_every = (int)v;
+			break;
+		case OPT_PRUNE_EVERY:
+			if (!parse_seconds(optarg, &c->prune_every))
+				return usage_error("bad --prune-every '%s': want seconds > 0", optarg);
 			break;
 		case OPT_EVENTS:
 			c->events_path = optarg;

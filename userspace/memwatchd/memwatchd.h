@@ -22,6 +22,7 @@ struct mwd_config {
 	long long retain_ns;		/* 0: keep everything */
 	long long max_db_bytes;		/* 0: no limit */
 	int full_every;			/* every Nth sample stores every row */
+	double prune_every;		/* seconds between retention passes */
 	const char *events_path;	/* NULL: mw_root()/events */
 	bool no_http;
 	const char *listen;

@@ -2,7 +2,7 @@
  * writer.c - the one thread writing the database: takes what the queue
  * holds, one transaction per batch (committed at least every
  * WRITER_COMMIT_MS, or at WRITER_BATCH_ROWS rows), losses as loss rows,
- * retention every WRITER_PRUNE_S seconds. A failed write (disk full) rolls
+ * retention every --prune-every seconds and at exit. A failed write (disk full) rolls
  * the batch back, counts it and goes on: the file stays as last committed.
  */
 #define _GNU_SOURCE
@@ -18,7 +18,6 @@
 
 #define WRITER_COMMIT_MS	250
 #define WRITER_BATCH_ROWS	20000
-#define WRITER_PRUNE_S		10
 
 /* What the open transaction holds, counted as lost if it fails. */
 static long long batch_events, batch_samples, batch_rows;
@@ -139,6 +138,17 @@ static void write_item(struct item *it)
 		fail("INSERT");
 }
 
+static void prune(void)
+{
+	if (in_tx || (!mwd_cfg.retain_ns && !mwd_cfg.max_db_bytes))
+		return;
+	if (db_prune(mwd_cfg.retain_ns, mwd_cfg.max_db_bytes) || db_vacuum()) {
+		if (!failing)
+			mwd_log("%s: pruning failed: %s", mwd_cfg.db_path,
+				db_errmsg());
+	}
+}
+
 void *writer_main(void *arg)
 {
 	uint64_t tx_start = 0, last_prune = mwd_mono_ns();
@@ -176,14 +186,11 @@ void *writer_main(void *arg)
 			if (begin())
 				commit();
 		}
-		if (mwd_mono_ns() - last_prune >= WRITER_PRUNE_S * 1000000000ULL) {
+		if (last || mwd_mono_ns() - last_prune >=
+			    (uint64_t)(mwd_cfg.prune_every * 1e9)) {
 			commit();
 			last_prune = mwd_mono_ns();
-			if ((mwd_cfg.retain_ns || mwd_cfg.max_db_bytes) &&
-			    (db_prune(mwd_cfg.retain_ns, mwd_cfg.max_db_bytes) ||
-			     db_vacuum()))
-				mwd_log("%s: pruning failed: %s", mwd_cfg.db_path,
-					db_errmsg());
+			prune();
 		}
 		if (last)
 			break;
