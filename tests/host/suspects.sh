@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 R=userspace/memwatch-read
 TMP=$(mktemp -d)
-trap 'kill $LEAK $FLAT 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $LEAK $FLAT ${MWD_PID:-} 2>/dev/null; rm -rf "$TMP"' EXIT
 DB=$TMP/rec.db
 
 if ! command -v sqlite3 >/dev/null; then
@@ -109,6 +109,13 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 	[ -s "$TMP/leak.out" ] && [ -s "$TMP/flat.out" ] && break
 	sleep 0.1
 done
+# memwatchd records the same 4 s (from /proc too), for --db on a real recording
+MWD=userspace/memwatchd/memwatchd
+if [ -x $MWD ]; then
+	MEMWATCH_ROOT=$TMP/none $MWD --db "$TMP/live.db" --interval 0.25 --full-every 5 \
+		--no-http --events "$TMP/none/events" 2>"$TMP/mwd.err" &
+	MWD_PID=$!
+fi
 MEMWATCH_ROOT=$TMP/none $R --suspects --window 4 --interval 0.25 -c suspects_work --csv \
 	>"$TMP/csv" 2>"$TMP/err"
 t_check $? "live from /proc (no module): --window 4 --interval 0.25" "$(cat "$TMP/err")"
@@ -116,6 +123,17 @@ t_eq "$(awk -F, '$1 == "leak" { print $2 "/" $4 }' "$TMP/csv" | sort -u | tr '\n
 	"live: the leaker's rss_anon_kb flagged within 17 samples, the flat one not"
 grep -q "from /proc only" "$TMP/err"
 t_check $? "live without the module says it answers from /proc"
+if [ -n "${MWD_PID:-}" ]; then
+	kill -TERM $MWD_PID
+	wait $MWD_PID
+	t_check $? "memwatchd recorded the same seconds and stopped cleanly" "$(cat "$TMP/mwd.err")"
+	$R --suspects --db "$TMP/live.db" -c suspects_work --csv >"$TMP/csv" 2>"$TMP/err"
+	t_eq "$(awk -F, '$1 == "leak" { print $2 "/" $4 }' "$TMP/csv" | sort -u | tr '\n' ' ')" "$LEAK/rss_anon_kb " \
+		"memwatchd's recording of it: the same verdict through --db" "$(cat "$TMP/err")"
+else
+	t_skip "memwatchd records the same seconds" "userspace/memwatchd/memwatchd not built"
+	t_skip "memwatchd's recording: the same verdict" "no memwatchd"
+fi
 kill $LEAK $FLAT 2>/dev/null
 wait 2>/dev/null
 
