@@ -210,6 +210,8 @@ static void test_set(void)
 		for (i = 0; i < 5; i++)
 			add(&s, k, 40 + (int)i, "quiet", c[3], c[3] * 4, c[3] * 2, 10000 + 100 * k);
 		add(&s, k, 50, "leaker", c[3], c[3], c[3], 10000 + 150 * k + 20 * noise());
+		/* pid 60: page allocations accelerating, 200 pages/s more each second */
+		add(&s, k, 60, "accel", c[3], c[3], 100.0 * k * k, 8000);
 	}
 	n = sus_find_anomalies(&s, &p, &an);
 	for (i = 0; i < n; i++) {
@@ -238,11 +240,24 @@ static void test_set(void)
 	n = sus_find_trends(&s, &p, 1e6, &tr);
 	/* 40..44 grow 100 KiB/s from 10 MiB: a leak too (60 s, 5.9 MiB) */
 	for (i = 0, k = 0; i < n; i++)
-		k += tr[i].pid == 50 || (tr[i].pid >= 40 && tr[i].pid <= 44);
-	check(n == 6 && k == 6, "trends: the leaker and the five slow growers, nothing else (%zu)", n);
-	check(n && tr[0].pid == 50 && fabs(tr[0].exhaust_s - 1e6 / 150) < 1e6 / 150 * 0.05,
-	      "fastest first, exhaustion at MemAvailable / slope = 6667 s +-5%% (%.0f)",
-	      n ? tr[0].exhaust_s : 0);
+		k += tr[i].pid == 50 || (tr[i].pid >= 40 && tr[i].pid <= 44) ||
+		     (tr[i].pid == 60 && tr[i].field == SUS_PAGE_ALLOCS);
+	check(n == 7 && k == 7, "trends: the leaker, the five slow growers and the "
+	      "accelerating page rate; not the steady pager (%zu)", n);
+	for (i = 0; i < n && tr[i].pid != 50; i++)
+		;
+	check(i < n && fabs(tr[i].exhaust_s - 1e6 / 150) < 1e6 / 150 * 0.05,
+	      "leaker: exhaustion at MemAvailable / slope = 6667 s +-5%% (%.0f)",
+	      i < n ? tr[i].exhaust_s : 0);
+	/* slope / level: 60 200/11800, 50 150/18850, 40..44 100/15900 */
+	check(n > 2 && tr[0].pid == 60 && tr[1].pid == 50 && tr[2].pid == 40,
+	      "sorted by growth relative to the level: 60, 50, then 40 (%d %d %d)",
+	      n > 0 ? tr[0].pid : 0, n > 1 ? tr[1].pid : 0, n > 2 ? tr[2].pid : 0);
+	for (i = 0; i < n && tr[i].pid != 60; i++)
+		;
+	check(i < n && fabs(tr[i].slope - 200) < 1 && tr[i].exhaust_s < 0,
+	      "page rate trend: +200 pages/s per second, no exhaustion time (%.1f)",
+	      i < n ? tr[i].slope : 0);
 	free(tr);
 	sus_set_free(&s);
 
