@@ -212,6 +212,9 @@ static void test_set(void)
 		add(&s, k, 50, "leaker", c[3], c[3], c[3], 10000 + 150 * k + 20 * noise());
 		/* pid 60: page allocations accelerating, 200 pages/s more each second */
 		add(&s, k, 60, "accel", c[3], c[3], 100.0 * k * k, 8000);
+		/* pid 70: leaks like 50 and bursts like 20, but exits at 55 s */
+		if (k <= 55)
+			add(&s, k, 70, "exited", c[1], c[1] * 64, c[1] * 16, 10000 + 150 * k);
 	}
 	n = sus_find_anomalies(&s, &p, &an);
 	for (i = 0; i < n; i++) {
@@ -224,6 +227,7 @@ static void test_set(void)
 	}
 	check(burst == 3 && busy == 0 && other == 0,
 	      "anomalies: only the burst (calls, KiB, pages), not the steady busy ones "
+	      "nor a burst that exited "
 	      "(burst %d busy %d other %d)", burst, busy, other);
 	check(n && fabs(an[0].rate - 1000 * (an[0].metric == SUS_CALL_RATE ? 1 :
 			an[0].metric == SUS_ALLOC_RATE ? 64 : 16)) < 1,
@@ -243,7 +247,7 @@ static void test_set(void)
 		k += tr[i].pid == 50 || (tr[i].pid >= 40 && tr[i].pid <= 44) ||
 		     (tr[i].pid == 60 && tr[i].field == SUS_PAGE_ALLOCS);
 	check(n == 7 && k == 7, "trends: the leaker, the five slow growers and the "
-	      "accelerating page rate; not the steady pager (%zu)", n);
+	      "accelerating page rate; not the steady pager, not the one that exited (%zu)", n);
 	for (i = 0; i < n && tr[i].pid != 50; i++)
 		;
 	check(i < n && fabs(tr[i].exhaust_s - 1e6 / 150) < 1e6 / 150 * 0.05,

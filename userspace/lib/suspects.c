@@ -413,10 +413,13 @@ size_t sus_find_trends(const struct sus_set *s, const struct sus_params *p,
 	}
 	if (!pw.window && hi > lo)
 		pw.window = hi - lo;
+	/* Who is leaking now: a process gone before the last sample is not. */
 
 	for (i = 0; i < s->n; i++) {
 		const struct sus_proc *pr = &s->procs[i];
 
+		if (!pr->n || pr->t[pr->n - 1] < hi)
+			continue;
 		for (f = 0; f < SUS_NTRENDS; f++) {
 			m = series_of(pr, f, t, y);
 			if (sus_trend_test(t, y, m, f == SUS_PAGE_ALLOCS, &pw, &r) != SUS_SUSPECT)
@@ -515,13 +518,18 @@ size_t sus_find_anomalies(const struct sus_set *s, const struct sus_params *p,
 	bool *have = xcalloc(s->n + 1, sizeof(bool));
 	struct sus_anomaly *res = NULL;
 	size_t i, nh, n = 0, cap = 0;
-	double host_med, host_mad;
+	double host_med, host_mad, last = -INFINITY;
 	int m;
 
+	for (i = 0; i < s->n; i++)
+		if (s->procs[i].n && s->procs[i].t[s->procs[i].n - 1] > last)
+			last = s->procs[i].t[s->procs[i].n - 1];
 	for (m = 0; m < SUS_NMETRICS; m++) {
 		nh = 0;
 		for (i = 0; i < s->n; i++) {
-			have[i] = proc_rates(&s->procs[i], m, p, &recent[i], &own[i],
+			/* exited before the last sample: not allocating now */
+			have[i] = s->procs[i].n && s->procs[i].t[s->procs[i].n - 1] >= last &&
+				  proc_rates(&s->procs[i], m, p, &recent[i], &own[i],
 					     &own_mad[i], &span[i]);
 			if (have[i])
 				host[nh++] = recent[i];

@@ -136,8 +136,10 @@ size_t sus_set_max_samples(const struct sus_set *s);
 void sus_set_free(struct sus_set *s);
 
 /*
- * Suspects of @s, most growth per hour first, into *out (malloc'd; free
- * it). @avail_kb: MemAvailable for the time to exhaustion, < 0 unknown.
+ * Suspects of @s, fastest growth relative to the level first, into *out
+ * (malloc'd; free it). @avail_kb: MemAvailable for the time to exhaustion,
+ * < 0 unknown. Both finders skip processes absent from the last sample
+ * (they exited: not leaking, nor allocating, now).
  */
 size_t sus_find_trends(const struct sus_set *s, const struct sus_params *p,
 		       double avail_kb, struct sus_trend **out);
