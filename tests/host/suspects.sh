@@ -25,6 +25,7 @@ fi
 #  700 young   starts at sample 45 and grows (start-up, not a leak)
 #  800 gone    grows until it exits at sample 30
 #  900 late    flat until sample 20, then + 400/sample (80 KiB/s)
+# 1000 gcleak  a sawtooth (4000 KiB every 5 samples, freed) whose floor rises 60/sample
 T0=1764547200000000000
 # mawk prints integers through 32 bits: times are written as seconds + "000000000"
 awk -v t0s=1764547200 'BEGIN {
@@ -50,6 +51,7 @@ awk -v t0s=1764547200 'BEGIN {
 		if (i < 30) row(i, 800, "gone", 5000 + 500 * i, 0, i, i, 0);
 		if (i == 30) printf "INSERT INTO task (sample_id, pid, gone) VALUES (%d, 800, 1);\n", i + 1;
 		row(i, 900, "late", 30000 + (i > 20 ? 400 * (i - 20) : 0), 0, i, i, 0);
+		row(i, 1000, "gcleak", 30000 + 60 * i + 1000 * (i % 5), 0, i, i, 0);
 	}
 	print "COMMIT;";
 }
@@ -64,7 +66,11 @@ t_check $? "a recording of nine processes, 60 samples (sqlite3 CLI)" "$(cat "$TM
 $R --suspects --db "$DB" --csv >"$TMP/csv" 2>"$TMP/err"
 t_check $? "--suspects --db --csv runs" "$(cat "$TMP/err")"
 leaks=$(awk -F, '$1 == "leak" { print $2 }' "$TMP/csv" | sort -nu | tr '\n' ' ')
-t_eq "$leaks" "100 900 " "only the steady leaker and the late leaker are suspects (not saw, flat, step, churn, burst, young, gone)"
+t_eq "$leaks" "100 900 1000 " "only the steady leaker, the late leaker and the leak under a sawtooth are suspects (not saw, flat, step, churn, burst, young, gone)"
+line=$(awk -F, '$1 == "leak" && $2 == 1000' "$TMP/csv")
+# 12 troughs rising 60 KiB per 5 s: 43200 KiB/h
+t_eq "$(echo "$line" | awk -F, '{ printf "%d %s", $5 / 100 + 0.5, $12 }')" "432 troughs" \
+	"gcleak: found in its troughs, 43200 KiB/h (to 100 KiB/h)" "$line"
 line=$(awk -F, '$1 == "leak" && $2 == 100 && $4 == "rss_anon_kb"' "$TMP/csv")
 set -- $(echo "$line" | awk -F, '{ printf "%d %d %d", $5, $6 / 1e9, $8 / 1e9 }')
 # 300 KiB per 5 s = 216000 KiB/h; MemAvailable 1000000 KiB / 60 KiB/s = 16667 s
@@ -86,11 +92,11 @@ t_eq "$(awk -F, '$1 == "alloc" && $2 == 600 && $4 == "call_rate" { print $5 }' "
 
 $R --suspects --db "$DB" --json >"$TMP/json" 2>"$TMP/err"
 out=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=d["analysis"][0] if isinstance(d["analysis"], list) else d["analysis"]; print(a["samples"], a["processes"], a["mem_available_kb"], len(d["suspects"]), len(d["anomalies"]))' "$TMP/json" 2>&1)
-t_eq "$out" "60 9 1000000 3 2" "JSON: 60 samples, 9 processes, MemAvailable, 3 suspect rows, 2 anomaly rows (calls, KiB; its pages stay under the floor)"
+t_eq "$out" "60 10 1000000 4 2" "JSON: 60 samples, 10 processes, MemAvailable, 4 suspect rows, 2 anomaly rows (calls, KiB; its pages stay under the floor)"
 
 $R --suspects --db "$DB" --window 100s --csv >"$TMP/csv" 2>"$TMP/err"
 t_eq "$(awk -F, '$1 == "leak" { print $2 }' "$TMP/csv" | sort -nu | tr '\n' ' ')" "100 700 900 " \
-	"--window 100s (the last 21 samples): the leakers, and young, which grew through 70 s of those 100"
+	"--window 100s (the last 21 samples): the leakers, and young, which grew through 70 s of those 100; gcleak's 4 troughs are too few"
 $R --suspects --db "$DB" --to $(((T0 + 145000000000) / 1000000000)) --csv >"$TMP/csv" 2>"$TMP/err"
 t_eq "$(awk -F, '$1 == "leak" { print $2 }' "$TMP/csv" | sort -nu | tr '\n' ' ')" "100 800 " \
 	"--to at 145 s: the leaker and gone (still there); 900 had not held long enough"

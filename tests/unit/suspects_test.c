@@ -133,6 +133,17 @@ static void test_shapes(void)
 		Y[i] = 20000 + 500 * ((i + 5) % 13);
 	expect("sawtooth, period 13 s", SUS_DRAWDOWN, &r);
 
+	for (i = 0; i < N; i++)	/* troughs at random heights: no floor trend */
+		Y[i] = 20000 + 500 * (i % 6) + (i % 6 ? 0 : 1500 * noise());
+	expect("sawtooth, period 6 s, troughs at random heights", SUS_DRAWDOWN, &r);
+
+	for (i = 0; i < N; i++)	/* grow 3 MiB, free it, but 100 KiB/s stays */
+		Y[i] = 20000 + 100 * i + 600 * (i % 6) + 30 * noise();
+	expect("leak under a sawtooth (its troughs rise 100 KiB/s)", SUS_SUSPECT, &r);
+	check(r.floor && fabs(r.slope - 100) < 10 && r.held_s >= 50,
+	      "leak under a sawtooth: found in its troughs, 100+-10 KiB/s (%.1f), held %.0f s",
+	      r.slope, r.held_s);
+
 	for (i = 0; i < N; i++)
 		Y[i] = (i < 30 ? 20000 : 40000) + 30 * noise();
 	expect("one-time step at 30 s", SUS_NOT_SPREAD, &r);

@@ -91,19 +91,63 @@ static size_t index_at(const double *t, size_t from, size_t n, double tau)
 	return from;
 }
 
+/* The largest fall of y[k..n) from a running peak. */
+static double max_fall(const double *y, size_t k, size_t n)
+{
+	double peak = y[k], fall = 0;
+
+	for (size_t i = k; i < n; i++) {
+		if (y[i] > peak)
+			peak = y[i];
+		if (peak - y[i] > fall)
+			fall = peak - y[i];
+	}
+	return fall;
+}
+
+/* Troughs seen in a candidate: the floor under a sawtooth. */
+#define SUS_TROUGHS_MIN 8
+
+/*
+ * The bottoms of the falls of y[k..n) of at least @drop from the peak
+ * since the previous bottom (a sawtooth's troughs; noise on the way up is
+ * not a fall). Times and values into bt/by; returns how many.
+ */
+static size_t troughs(const double *t, const double *y, size_t k, size_t n,
+		      double drop, double *bt, double *by)
+{
+	double peak = y[k];
+	size_t i, m = 0;
+
+	for (i = k; i < n; i++) {
+		if (y[i] > peak)
+			peak = y[i];
+		if (peak - y[i] >= drop && (i + 1 == n || y[i] <= y[i + 1])) {
+			bt[m] = t[i];
+			by[m++] = y[i];
+			peak = y[i];
+		}
+	}
+	return m;
+}
+
 /*
  * The checks of one candidate trend y[k..n), cheap ones first. @env is the
  * suffix minimum of y: the level the process never again goes below, so
- * memory that is freed later does not count as growth.
+ * memory that is freed later does not count as growth. A series that falls
+ * back too far may still leak underneath: *floor is set when its troughs
+ * carry the trend (their own Mann-Kendall test) rather than y itself.
  */
 static enum sus_reason check_segment(const double *t, const double *y,
 				     const double *env, size_t k, size_t n,
 				     bool rate, const struct sus_params *p,
-				     struct mk_result *mk)
+				     struct mk_result *mk, bool *floor,
+				     double *bt, double *by)
 {
-	double growth = env[n - 1] - env[k], need, peak, fall = 0;
-	size_t i, q, rising = 0;
+	double growth = env[n - 1] - env[k], need, fall;
+	size_t q, rising = 0, m = 0;
 
+	*floor = false;
 	if (n - k < p->min_samples)
 		return SUS_FEW_SAMPLES;
 	need = rate ? p->min_rate_growth : p->min_growth_kb;
@@ -112,15 +156,15 @@ static enum sus_reason check_segment(const double *t, const double *y,
 	if (growth < need || growth <= 0)
 		return SUS_NO_GROWTH;
 	/* Largest fall from a running peak: a sawtooth gives back what it took. */
-	peak = y[k];
-	for (i = k; i < n; i++) {
-		if (y[i] > peak)
-			peak = y[i];
-		if (peak - y[i] > fall)
-			fall = peak - y[i];
+	fall = max_fall(y, k, n);
+	if (fall > p->max_drawdown * growth) {
+		/* Unless its troughs rise: a leak under a grow-and-free cycle. */
+		m = troughs(t, y, k, n, fall / 2, bt, by);
+		if (m < SUS_TROUGHS_MIN ||
+		    theil_sen(bt, by, m) * (t[n - 1] - t[k]) < need)
+			return SUS_DRAWDOWN;
+		*floor = true;
 	}
-	if (fall > p->max_drawdown * growth)
-		return SUS_DRAWDOWN;
 	/* A leak grows all along; a step grows in one interval. */
 	for (q = 0; q < 4; q++) {
 		double span = t[n - 1] - t[k];
@@ -132,9 +176,9 @@ static enum sus_reason check_segment(const double *t, const double *y,
 	}
 	if (rising < SUS_QUARTERS_MIN)
 		return SUS_NOT_SPREAD;
-	*mk = mann_kendall(y + k, n - k);
+	*mk = *floor ? mann_kendall(by, m) : mann_kendall(y + k, n - k);
 	if (!(mk->p_up < p->alpha))
-		return SUS_NOT_SIGNIFICANT;
+		return *floor ? SUS_DRAWDOWN : SUS_NOT_SIGNIFICANT;
 	return SUS_SUSPECT;
 }
 
@@ -142,16 +186,18 @@ enum sus_reason sus_trend_test(const double *t, const double *y, size_t n,
 			       bool rate, const struct sus_params *p,
 			       struct sus_trend *r)
 {
-	enum sus_reason first = SUS_FEW_SAMPLES, why;
+	enum sus_reason first = SUS_FEW_SAMPLES, why = SUS_FEW_SAMPLES;
 	struct mk_result mk = { 0, 0, 0, 1 };
-	double *env, window;
-	size_t k, step, onset;
+	double *env, *bt, *by, window;
+	size_t k, step, onset, m;
+	bool floor = false;
 	ssize_t i;
 
 	r->samples = n;
 	r->slope = 0;
 	r->held_s = 0;
 	r->p = 1;
+	r->floor = false;
 	r->window_s = n ? t[n - 1] - t[0] : 0;
 	r->start = n ? y[0] : 0;
 	r->end = n ? y[n - 1] : 0;
@@ -161,20 +207,24 @@ enum sus_reason sus_trend_test(const double *t, const double *y, size_t n,
 	if (p->window > window)
 		window = p->window;
 	env = xcalloc(n, sizeof(double));
+	bt = xcalloc(n, sizeof(double));
+	by = xcalloc(n, sizeof(double));
 	env[n - 1] = y[n - 1];
 	for (i = (ssize_t)n - 2; i >= 0; i--)
 		env[i] = y[i] < env[i + 1] ? y[i] : env[i + 1];
 	step = n / SUS_ONSET_STEPS ? n / SUS_ONSET_STEPS : 1;
 	/* The earliest onset whose trend passes: the longest time it held. */
 	for (k = 0; k < n && t[n - 1] - t[k] >= p->min_held * window; k += step) {
-		why = check_segment(t, y, env, k, n, rate, p, &mk);
+		why = check_segment(t, y, env, k, n, rate, p, &mk, &floor, bt, by);
 		if (k == 0)
 			first = why;
 		if (why == SUS_SUSPECT)
 			break;
 	}
-	if (k >= n || t[n - 1] - t[k] < p->min_held * window) {
+	if (why != SUS_SUSPECT) {
 		free(env);
+		free(bt);
+		free(by);
 		return first;
 	}
 	/* The candidate may start before the rise: move to where the floor leaves. */
@@ -182,16 +232,34 @@ enum sus_reason sus_trend_test(const double *t, const double *y, size_t n,
 	while (onset + 1 < n &&
 	       env[onset + 1] - env[k] <= SUS_ONSET_SHARE * (env[n - 1] - env[k]) / (n - 1 - k))
 		onset++;
-	if (onset > k && n - onset >= p->min_samples)
-		mk = mann_kendall(y + onset, n - onset);
-	else
+	if (onset > k && n - onset >= p->min_samples) {
+		if (!floor) {
+			mk = mann_kendall(y + onset, n - onset);
+		} else {
+			m = troughs(t, y, onset, n, max_fall(y, onset, n) / 2, bt, by);
+			if (m >= SUS_TROUGHS_MIN)
+				mk = mann_kendall(by, m);
+			else
+				onset = k;
+		}
+	} else {
 		onset = k;
+	}
 	r->samples = n - onset;
 	r->held_s = t[n - 1] - t[onset];
 	r->p = mk.p_up;
 	r->start = y[onset];
-	r->slope = theil_sen(t + onset, y + onset, n - onset);
+	r->floor = floor;
+	if (floor) {
+		/* The floor's growth, not the teeth's. */
+		m = troughs(t, y, onset, n, max_fall(y, onset, n) / 2, bt, by);
+		r->slope = theil_sen(bt, by, m);
+	} else {
+		r->slope = theil_sen(t + onset, y + onset, n - onset);
+	}
 	free(env);
+	free(bt);
+	free(by);
 	if (r->held_s < p->min_held * window)
 		return SUS_SHORT;
 	if (!(r->p < p->alpha))

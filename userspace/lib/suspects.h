@@ -87,6 +87,7 @@ struct sus_trend {
 	double p;		/* Mann-Kendall one-sided p-value */
 	double start, end;	/* the level at onset and at the end */
 	double exhaust_s;	/* MemAvailable / slope; < 0: not applicable */
+	bool floor;		/* the trend is in its troughs (a leak under a sawtooth) */
 };
 
 /*

@@ -734,7 +734,7 @@ static void free_rows(char ***rows, size_t n, size_t ncols)
 
 static const char *const trend_cols[] = {
 	"pid", "comm", "column", "growth_per_h", "held_ns", "p_value",
-	"exhaust_ns", "samples",
+	"exhaust_ns", "samples", "trend_in",
 };
 static const char *const anomaly_cols[] = {
 	"pid", "comm", "metric", "rate", "own_median", "host_median", "recent_ns",
@@ -742,7 +742,7 @@ static const char *const anomaly_cols[] = {
 /* Text: durations come formatted (h, d), so no _ns for the writer to convert. */
 static const char *const trend_text_cols[] = {
 	"pid", "comm", "column", "growth_per_h", "held", "p_value",
-	"exhaust", "samples",
+	"exhaust", "samples", "trend_in",
 };
 static const char *const anomaly_text_cols[] = {
 	"pid", "comm", "metric", "rate", "own_median", "host_median", "recent",
@@ -750,7 +750,7 @@ static const char *const anomaly_text_cols[] = {
 /* CSV: one table, so one header. */
 static const char *const csv_cols[] = {
 	"kind", "pid", "comm", "column", "rate", "held_ns", "p_value",
-	"exhaust_ns", "samples", "own_median", "host_median",
+	"exhaust_ns", "samples", "own_median", "host_median", "trend_in",
 };
 
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
@@ -789,6 +789,7 @@ static void report(const struct sus_opts *o, const struct sus_source *src,
 			c[8] = fmt("%zu", r->samples);
 			c[9] = xstrdup("");
 			c[10] = xstrdup("");
+			c[11] = xstrdup(r->floor ? "troughs" : "level");
 			continue;
 		}
 		c[0] = fmt("%d", r->pid);
@@ -799,6 +800,7 @@ static void report(const struct sus_opts *o, const struct sus_source *src,
 		c[5] = fmt("%.3g", r->p);
 		c[6] = secs_cell(text, r->exhaust_s);
 		c[7] = fmt("%zu", r->samples);
+		c[8] = xstrdup(r->floor ? "troughs" : "level");
 	}
 	if (o->format != MW_FMT_CSV) {
 		mw_out_table(&out, text ? "Suspects (memory growing steadily):" : "suspects",
@@ -827,6 +829,7 @@ static void report(const struct sus_opts *o, const struct sus_source *src,
 				c[k] = xstrdup("");
 			c[9] = fmt("%.1f", a->own_median);
 			c[10] = fmt("%.1f", a->host_median);
+			c[11] = xstrdup("");
 			continue;
 		}
 		c[0] = fmt("%d", a->pid);
