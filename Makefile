@@ -34,6 +34,9 @@ install: module userspace
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
 	install -m 0755 userspace/memwatch-read $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0755 userspace/memwatchd/memwatchd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 userspace/memwatchd/memwatchd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 	@if [ -f userspace/memwatch-leak ]; then \
 		install -m 0755 userspace/memwatch-leak $(DESTDIR)$(PREFIX)/bin/ && \
 		install -m 0644 userspace/libmemwatch-leak.so $(DESTDIR)$(PREFIX)/lib/; fi
