@@ -30,6 +30,7 @@ userspace:
 
 tests-progs: userspace
 	@if [ -f tests/progs/Makefile ]; then $(MAKE) -C tests/progs; fi
+	@if [ -f tests/unit/Makefile ]; then $(MAKE) -C tests/unit; fi
 
 install: module userspace
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
@@ -58,6 +59,7 @@ clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C userspace clean
 	@if [ -f tests/progs/Makefile ]; then $(MAKE) -C tests/progs clean; fi
+	@if [ -f tests/unit/Makefile ]; then $(MAKE) -C tests/unit clean; fi
 	rm -rf build
 
 .PHONY: all setup-if-needed module userspace tests-progs install run dashboard check setup clean

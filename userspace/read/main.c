@@ -17,6 +17,7 @@
 #include "options.h"
 #include "output.h"
 #include "replay.h"
+#include "suspects_cmd.h"
 #include "util.h"
 #include "views.h"
 
@@ -57,6 +58,8 @@ static void usage(FILE *fp)
 "      --reclaim           page reclaim and direct-reclaim stalls\n"
 "      --allocfail, --paf  page allocation failures\n"
 "      --status            module version, memory held, probe points\n"
+"      --suspects          who is leaking: memory trends and allocation bursts\n"
+"                          per process (options: --suspects --help)\n"
 "\n"
 "Options:\n"
 "  -s, --sort KEY          sort by column KEY (e.g. rss, mmap_kb, pid); -KEY ascending\n"
@@ -389,8 +392,13 @@ static int run_samples(const struct mw_opts *opts)
 int main(int argc, char **argv)
 {
 	struct mw_opts opts;
-	int ret = parse_args(argc, argv, &opts);
+	int ret, i;
 
+	/* --suspects takes options of its own (suspects_cmd.c). */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--suspects"))
+			return suspects_main(argc, argv);
+	ret = parse_args(argc, argv, &opts);
 	if (ret >= 0)
 		return ret;
 	if (opts.db && (ret = replay_open(&opts)) >= 0)
