@@ -65,6 +65,11 @@ enum MHD_Result api_stream(struct MHD_Connection *c);
 enum MHD_Result api_memorylogs(struct MHD_Connection *c);
 enum MHD_Result api_history(struct MHD_Connection *c);
 enum MHD_Result api_config(struct MHD_Connection *c);
+/* api_suspects.c: the suspects thread, its API and its /metrics gauges. */
+enum MHD_Result api_suspects(struct MHD_Connection *c);
+int suspects_start(double interval, char *err, size_t errlen);
+void suspects_stop(void);
+void suspects_metrics(struct strbuf *sb);
 enum MHD_Result metrics_reply(struct MHD_Connection *c);
 enum MHD_Result web_reply(struct MHD_Connection *c, const char *url);
 

@@ -89,6 +89,8 @@ static void usage(FILE *fp)
 "      --listen ADDR:PORT   HTTP address (default: loopback)\n"
 "      --metrics-top N      per-pid metric series (default 10)\n"
 "      --prometheus URL     Prometheus server for the cluster page\n"
+"      --suspects-interval SECS  sampling for /api/v1/suspects: 40 samples\n"
+"                           this far apart are its window (default 15)\n"
 "  -V, --version            print version\n"
 "  -h, --help               this help\n"
 "\n"
@@ -158,6 +160,7 @@ static bool parse_size(const char *s, long long *bytes)
 enum {
 	OPT_DB = 256, OPT_INTERVAL, OPT_RETAIN, OPT_MAX_SIZE, OPT_FULL_EVERY,
 	OPT_EVENTS, OPT_PRUNE_EVERY, OPT_NO_HTTP, OPT_LISTEN, OPT_METRICS_TOP, OPT_PROMETHEUS,
+	OPT_SUSPECTS_INTERVAL,
 };
 
 static const struct option long_options[] = {
@@ -172,6 +175,7 @@ static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
 	{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
+	{ "suspects-interval", required_argument, NULL, OPT_SUSPECTS_INTERVAL },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -231,6 +235,11 @@ static int parse_args(int argc, char **argv, struct mwd_config *c)
 			if (!parse_long(optarg, 0, 100000, &v))
 				return usage_error("bad --metrics-top '%s': want 0..100000", optarg);
 			c->metrics_top = (int)v;
+			break;
+		case OPT_SUSPECTS_INTERVAL:
+			if (!parse_seconds(optarg, &c->suspects_interval) ||
+			    c->suspects_interval < 0.05 || c->suspects_interval > 86400)
+				return usage_error("bad --suspects-interval '%s': want 0.05..86400 seconds", optarg);
 			break;
 		case OPT_PROMETHEUS:
 			c->prometheus = optarg;
@@ -301,6 +310,7 @@ int main(int argc, char **argv)
 		sc.db_path = mwd_cfg.db_path;
 		sc.metrics_top = mwd_cfg.metrics_top;
 		sc.prometheus = mwd_cfg.prometheus;
+		sc.suspects_interval = mwd_cfg.suspects_interval;
 		if (serve_start(&sc, err, sizeof(err))) {
 			mwd_log("HTTP: %s", err);
 			atomic_store(&mwd_stopping, true);

@@ -27,6 +27,7 @@ struct mwd_config {
 	bool no_http;
 	const char *listen;
 	int metrics_top;
+	double suspects_interval;	/* 0: serve.c's default */
 	const char *prometheus;
 };
 

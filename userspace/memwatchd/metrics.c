@@ -386,6 +386,7 @@ enum MHD_Result metrics_reply(struct MHD_Connection *c)
 			json_decref(j);
 		}
 	}
+	suspects_metrics(&sb);
 	res = http_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8",
 			 sb.buf ? sb.buf : "", sb.len);
 	sb_free(&sb);

@@ -52,6 +52,8 @@ static enum MHD_Result api_route(struct MHD_Connection *c, const char *name)
 		return api_memorylogs(c);
 	if (!strcmp(name, "history"))
 		return api_history(c);
+	if (!strcmp(name, "suspects"))
+		return api_suspects(c);
 	if (!strcmp(name, "config"))
 		return api_config(c);
 	return http_error(c, 404, "no such API endpoint (see Documentation/api.md)");
@@ -173,6 +175,11 @@ int serve_start(const struct serve_config *cfg, char *err, size_t errlen)
 		flags |= MHD_USE_IPv6;
 	if (stream_start(err, errlen))
 		return -1;
+	if (suspects_start(cfg->suspects_interval, err, errlen)) {
+		stream_stop();
+		stream_cleanup();
+		return -1;
+	}
 	serve_cfg.db_path = cfg->db_path ? xstrdup(cfg->db_path) : NULL;
 	serve_cfg.metrics_top = cfg->metrics_top > 0 ? cfg->metrics_top : 0;
 	serve_cfg.prometheus = cfg->prometheus ? xstrdup(cfg->prometheus) : NULL;
@@ -195,6 +202,7 @@ int serve_start(const struct serve_config *cfg, char *err, size_t errlen)
 			 errno ? strerror(errno) : "libmicrohttpd refused to start");
 		stream_stop();
 		stream_cleanup();
+		suspects_stop();
 		return -1;
 	}
 	return 0;
@@ -209,6 +217,7 @@ void serve_stop(void)
 	/* Joins the pool threads: no request is in flight afterwards. */
 	MHD_stop_daemon(serve_daemon);
 	stream_cleanup();
+	suspects_stop();
 	serve_daemon = NULL;
 	free(serve_cfg.db_path);
 	free(serve_cfg.prometheus);

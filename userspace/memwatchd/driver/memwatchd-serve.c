@@ -18,6 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: memwatchd-serve [--listen ADDR:PORT] [--db FILE] [--metrics-top N]\n"
+"                       [--suspects-interval SECS]\n"
 "Serves memwatch's JSON API, dashboard and /metrics (default 127.0.0.1:7391)\n"
 "until SIGINT or SIGTERM.\n");
 }
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "metrics-top", required_argument, NULL, 't' },
+		{ "suspects-interval", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -49,6 +51,14 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			cfg.metrics_top = top;
+			break;
+		case 's':
+			if (!parse_seconds(optarg, &cfg.suspects_interval) ||
+			    cfg.suspects_interval < 0.05 || cfg.suspects_interval > 86400) {
+				fprintf(stderr, "%s: bad --suspects-interval '%s': want 0.05..86400 seconds; try --help\n",
+					mw_prog, optarg);
+				return 2;
+			}
 			break;
 		case 'h': usage(stdout); return 0;
 		default:

@@ -232,6 +232,36 @@ function drawCalls(logs) {
 }
 
 /*
+ * memwatchd's verdicts (/api/v1/suspects, the same as memwatch-read
+ * --suspects): leak suspects' growth per hour, anomalies' rate per second.
+ */
+function drawSuspects(s) {
+	const tbody = document.querySelector("#suspects tbody");
+	const frag = document.createDocumentFragment();
+	const a = s.analysis;
+	const secs = ns => ns === null ? "-" : (ns / 1e9).toFixed(0) + " s";
+	const rows = s.suspects.map(r => ["leak", r.pid, r.comm, r.column,
+		r.growth_per_h.toFixed(1) + (r.column.endsWith("_kb") ? " KiB/h" : " /h"), secs(r.held_ns)])
+		.concat(s.anomalies.map(r => ["alloc burst", r.pid, r.comm, r.metric,
+			r.rate.toFixed(1) + " /s", secs(r.recent_ns)]));
+	for (const row of rows) {
+		const tr = document.createElement("tr");
+		row.forEach((v, i) => {
+			const td = document.createElement("td");
+			td.textContent = v;
+			if (i === 1 || i === 4)
+				td.className = "num";
+			tr.appendChild(td);
+		});
+		frag.appendChild(tr);
+	}
+	tbody.replaceChildren(frag);
+	$("suspects-what").textContent = a.ready ?
+		a.samples + " samples over " + secs(a.window_ns) + (rows.length ? "" : ": none") :
+		"collecting: " + a.samples + " of " + a.min_samples + " samples";
+}
+
+/*
  * With a recording, memory over time comes from it (the last 10 minutes,
  * not only what this page has seen): all processes' RSS and the chosen one's.
  */
@@ -304,6 +334,11 @@ async function poll() {
 		} catch (e) {
 			$("calls-note").hidden = false;
 			$("calls-note").textContent = "no event stream: " + e.message;
+		}
+		try {
+			drawSuspects(await api("suspects"));
+		} catch (e) {
+			$("suspects-what").textContent = e.message;
 		}
 		$("updated").textContent = "updated " + now.toLocaleTimeString();
 		$("error").hidden = true;
