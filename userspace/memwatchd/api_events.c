@@ -198,6 +198,8 @@ enum MHD_Result api_events(struct MHD_Connection *c)
 		return http_error(c, 400, "parameter 'call' wants an event kind "
 				  "(mmap, munmap, mremap, brk, exec, exit, allocfail, "
 				  "stall, extfrag, compact, lost)");
+	if (serve_cfg.db_path)
+		return recorded_events(c, since, pid, q.call, limit);
 	q.have_since = since >= 0;
 	q.since = since;
 	q.pid = pid;
@@ -251,6 +253,26 @@ static double round2(double v)
 	return (double)(long long)(v * 100 + (v >= 0 ? 0.5 : -0.5)) / 100;
 }
 
+json_t *memorylog_json(long long seq, long long pid, const char *comm, const char *kind,
+		       long long len, long long wall_ns, long long result, double total,
+		       const char *source)
+{
+	time_t secs = wall_ns / 1000000000LL;
+	struct tm tm;
+	char ts[96];
+
+	gmtime_r(&secs, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (wall_ns / 1000000) % 1000);
+	return json_pack("{s:I, s:I, s:s, s:s, s:I, s:f, s:f, s:s, s:I, s:s}",
+		"seq", (json_int_t)seq, "pid", (json_int_t)pid, "process_name", comm,
+		"call_type", kind, "memory_size", (json_int_t)len,
+		"memory_size_mb", round2(len / (1024.0 * 1024.0)),
+		"memory_size_per", total > 0 ? round2(len * 100.0 / total) : 0.0,
+		"timestamp", ts, "result", (json_int_t)result, "source", source);
+}
+
 enum MHD_Result api_memorylogs(struct MHD_Connection *c)
 {
 	static const char *const allowed[] = { "limit", NULL };
@@ -263,6 +285,8 @@ enum MHD_Result api_memorylogs(struct MHD_Connection *c)
 	if (!http_check_args(c, allowed, &res) ||
 	    !http_arg_long(c, "limit", 1, EVENTS_MAX_LIMIT, 100, &limit, &res))
 		return res;
+	if (serve_cfg.db_path)
+		return recorded_memorylogs(c, limit);
 	m.limit = limit;
 	m.ring = xcalloc(limit, sizeof(*m.ring));
 	if (events_read(memlogs_collect, &m, err, sizeof(err))) {
@@ -278,28 +302,15 @@ enum MHD_Result api_memorylogs(struct MHD_Connection *c)
 
 	for (size_t i = m.n; i-- > 0;) {
 		json_t *e = m.ring[(m.head + i) % m.n];
-		json_int_t len = json_integer_value(json_object_get(e, "len"));
-		long long wall = json_integer_value(json_object_get(e, "time_ns")) + offset_ns;
-		time_t secs = wall / 1000000000LL;
-		struct tm tm;
-		char ts[96];
-
-		gmtime_r(&secs, &tm);
-		snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			 tm.tm_min, tm.tm_sec, (wall / 1000000) % 1000);
 		const char *comm = json_string_value(json_object_get(e, "comm"));
 
-		json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:s, s:I, s:f, s:f, s:s, s:I}",
-			"seq", json_integer_value(json_object_get(e, "seq")),
-			"pid", json_integer_value(json_object_get(e, "pid")),
-			"process_name", comm ? comm : "",
-			"call_type", json_string_value(json_object_get(e, "kind")),
-			"memory_size", len,
-			"memory_size_mb", round2(len / (1024.0 * 1024.0)),
-			"memory_size_per", total > 0 ? round2(len * 100.0 / total) : 0.0,
-			"timestamp", ts,
-			"result", json_integer_value(json_object_get(e, "result"))));
+		json_array_append_new(arr, memorylog_json(
+			json_integer_value(json_object_get(e, "seq")),
+			json_integer_value(json_object_get(e, "pid")), comm ? comm : "",
+			json_string_value(json_object_get(e, "kind")),
+			json_integer_value(json_object_get(e, "len")),
+			json_integer_value(json_object_get(e, "time_ns")) + offset_ns,
+			json_integer_value(json_object_get(e, "result")), total, "module"));
 		json_decref(e);
 	}
 	free(m.ring);

@@ -82,6 +82,14 @@ json_t *event_json_line(const char *line);
 int stream_start(char *err, size_t errlen);
 void stream_stop(void);
 void stream_cleanup(void);
+/* api_recorded.c: events and memorylogs from the recording (parsed query). */
+enum MHD_Result recorded_events(struct MHD_Connection *c, long long since,
+				long long pid, const char *call, long long limit);
+enum MHD_Result recorded_memorylogs(struct MHD_Connection *c, long long limit);
+/* One seed 002 MemoryLog row (api_events.c); @total MemTotal in bytes, 0 unknown. */
+json_t *memorylog_json(long long seq, long long pid, const char *comm, const char *kind,
+		       long long len, long long wall_ns, long long result, double total,
+		       const char *source);
 /* A JSON string of any bytes: not UTF-8 ones as '?'. */
 json_t *json_text(const char *s);
 /* A cell as JSON: integer, fixed-point number, null for "-", else string. */
