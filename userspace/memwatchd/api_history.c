@@ -8,6 +8,8 @@
  *   history?column=rss_kb           summed over every process (the host)
  *   history?column=SOURCE.NAME      a counter (meminfo.MemAvailable,
  *                                   reclaim.direct_stall_ns, allocfail.failures)
+ *   history?column=unusable_pm&node=N&zone=Z&order=O   a frag figure
+ *                                   (also extfrag_pm, free_blocks) of one zone
  *   &from=&to=  unix seconds (default: the last hour), &step= seconds
  *   between points (default: (to - from) / 500, at least 1).
  *
@@ -273,6 +275,45 @@ static int counter_series(sqlite3 *db, const char *source, const char *name,
 	return 0;
 }
 
+static const char *const frag_columns[] = { "unusable_pm", "extfrag_pm", "free_blocks", NULL };
+
+/* A frag table column of one zone and order; null where a sample has none. */
+static int frag_series(sqlite3 *db, const char *column, long long node, const char *zone,
+		       long long order, long long from_ns, long long to_ns,
+		       struct series *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[512];
+
+	/* column is one of frag_columns: no user text reaches the SQL */
+	snprintf(sql, sizeof(sql), "SELECT s.time_unix_ns, f.%s FROM sample s LEFT JOIN frag f "
+		 "ON f.sample_id = s.id AND f.node = ? AND f.zone = ? AND f.\"order\" = ? "
+		 "WHERE s.time_unix_ns BETWEEN ? AND ? ORDER BY s.id", column);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "recording: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, node);
+	sqlite3_bind_text(st, 2, zone, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, order);
+	sqlite3_bind_int64(st, 4, from_ns);
+	sqlite3_bind_int64(st, 5, to_ns);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		bool none = sqlite3_column_type(st, 1) == SQLITE_NULL;
+
+		series_add(out, sqlite3_column_int64(st, 0), none ? 0 : sqlite3_column_double(st, 1), none);
+		if (json_array_size(out->points) > HISTORY_MAX_POINTS) {
+			snprintf(err, errlen, "more than %d points: use a larger step",
+				 HISTORY_MAX_POINTS);
+			sqlite3_finalize(st);
+			return -2;
+		}
+	}
+	series_flush(out);
+	sqlite3_finalize(st);
+	return 0;
+}
+
 static bool counter_name_ok(const char *s)
 {
 	const char *dot = strchr(s, '.');
@@ -288,7 +329,7 @@ static bool counter_name_ok(const char *s)
 enum MHD_Result api_history(struct MHD_Connection *c)
 {
 	static const char *const allowed[] = {
-		"pid", "comm", "column", "from", "to", "step", NULL
+		"pid", "comm", "column", "from", "to", "step", "node", "zone", "order", NULL
 	};
 	const char *column, *comm;
 	long long pid, from, to, step;
@@ -296,7 +337,9 @@ enum MHD_Result api_history(struct MHD_Connection *c)
 	long long now = (long long)time(NULL);
 	sqlite3 *db = NULL;
 	char err[512];
-	bool is_task = false;
+	bool is_task = false, is_frag = false;
+	long long node, order;
+	const char *zone;
 	int rc;
 
 	if (!http_check_args(c, allowed, &res) ||
@@ -314,7 +357,21 @@ enum MHD_Result api_history(struct MHD_Connection *c)
 	for (size_t i = 0; task_columns[i]; i++)
 		if (!strcmp(column, task_columns[i]))
 			is_task = true;
-	if (!is_task && !counter_name_ok(column))
+	for (size_t i = 0; frag_columns[i]; i++)
+		if (!strcmp(column, frag_columns[i]))
+			is_frag = true;
+	zone = http_arg(c, "zone");
+	if (!http_arg_long(c, "node", 0, 1023, -1, &node, &res) ||
+	    !http_arg_long(c, "order", 0, 63, -1, &order, &res))
+		return res;
+	if (is_frag && (node < 0 || order < 0 || !zone || !*zone || strlen(zone) > 32))
+		return http_error(c, 400, "a frag column (%s) needs node, zone and order", column);
+	if (!is_frag && (node >= 0 || order >= 0 || zone))
+		return http_error(c, 400, "node, zone and order go with a frag column "
+				  "(unusable_pm, extfrag_pm, free_blocks)");
+	if (is_frag && (pid || comm))
+		return http_error(c, 400, "a frag column has no pid or comm");
+	if (!is_task && !is_frag && !counter_name_ok(column))
 		return http_error(c, 400, "parameter 'column': not a tasks column nor SOURCE.NAME");
 	if (pid && comm)
 		return http_error(c, 400, "give pid or comm, not both");
@@ -340,7 +397,10 @@ enum MHD_Result api_history(struct MHD_Connection *c)
 	struct series s = { .points = json_array(), .step_ns = step * 1000000000LL,
 			    .from_ns = from * 1000000000LL };
 
-	if (is_task) {
+	if (is_frag) {
+		rc = frag_series(db, column, node, zone, order, from * 1000000000LL,
+				 to * 1000000000LL, &s, err, sizeof(err));
+	} else if (is_task) {
 		rc = task_series(db, column, pid, comm, from * 1000000000LL,
 				 to * 1000000000LL, &s, err, sizeof(err));
 	} else {
@@ -363,5 +423,8 @@ enum MHD_Result api_history(struct MHD_Connection *c)
 		json_object_set_new(j, "pid", json_integer(pid));
 	if (comm)
 		json_object_set_new(j, "comm", json_text(comm));
+	if (is_frag)
+		json_object_set_new(j, "zone", json_pack("{s:I, s:s, s:I}", "node", (json_int_t)node,
+				    "zone", zone, "order", (json_int_t)order));
 	return http_json(c, 200, j);
 }

@@ -280,6 +280,52 @@ async function drawRecordedMemory(chosen) {
 	});
 }
 
+/*
+ * With a recording, the fragmentation indices and the pressure timeline
+ * come from it too (the last 10 minutes): each zone's indices at the chosen
+ * order, and the stall time and allocation failures per recorded step.
+ */
+async function drawRecordedFrag(frag) {
+	const from = Math.floor(Date.now() / 1000) - 600;
+	const order = Number($("frag-order").value);
+	const zones = [];
+	for (const r of frag.orders || [])
+		if (r.order === order)
+			zones.push(r);
+	const sets = [];
+	let labels = [];
+	for (const [i, z] of zones.entries()) {
+		const q = "&node=" + z.node + "&zone=" + encodeURIComponent(z.zone) + "&order=" + order +
+			"&step=2&from=" + from;
+		const [u, e] = await Promise.all([api("history?column=unusable_pm" + q),
+			api("history?column=extfrag_pm" + q)]);
+		labels = u.points.map(p => new Date(p[0]).toLocaleTimeString());
+		const name = "node" + z.node + " " + z.zone;
+		sets.push({ label: name + " unusable", data: u.points.map(p => p[1] === null ? null : p[1] / 1000),
+			borderColor: palette[i % 10] },
+		{ label: name + " extfrag", data: e.points.map(p => p[1] === null ? null : p[1] / 1000),
+			borderColor: palette[i % 10], borderDash: [4, 3] });
+	}
+	charts.fragidx.data.labels = labels;
+	charts.fragidx.data.datasets = sets;
+	document.body.dataset.fragRecorded = "1";
+}
+
+function deltas(points, scale) {
+	return points.map((p, i) => i === 0 || p[1] === null || points[i - 1][1] === null ? null :
+		(p[1] - points[i - 1][1]) / scale);
+}
+
+async function drawRecordedPressure() {
+	const q = "&step=2&from=" + (Math.floor(Date.now() / 1000) - 600);
+	const [stall, fail] = await Promise.all([api("history?column=reclaim.direct_stall_ns" + q),
+		api("history?column=allocfail.failures" + q)]);
+	charts.pressure.data.labels = stall.points.map(p => new Date(p[0]).toLocaleTimeString());
+	charts.pressure.data.datasets[0].data = deltas(stall.points, 1e6);
+	charts.pressure.data.datasets[1].data = deltas(fail.points, 1);
+	document.body.dataset.pressureRecorded = "1";
+}
+
 /* --------------------------------------------------------------- poll */
 
 async function poll() {
@@ -325,6 +371,11 @@ async function poll() {
 		push(series.fail, fails !== null && state.lastAllocfail !== null ? fails - state.lastAllocfail : null);
 		state.lastReclaim = stallNs;
 		state.lastAllocfail = fails;
+		if (config.recording) {
+			if (frag)
+				await drawRecordedFrag(frag);
+			await drawRecordedPressure();
+		}
 		charts.pressure.update();
 		charts.fragidx.update();
 
