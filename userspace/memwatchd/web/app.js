@@ -308,7 +308,7 @@ async function drawRecordedFrag(frag) {
 	}
 	charts.fragidx.data.labels = labels;
 	charts.fragidx.data.datasets = sets;
-	document.body.dataset.fragRecorded = "1";
+	document.body.dataset.fragFrom = String(from);
 }
 
 function deltas(points, scale) {
@@ -317,13 +317,14 @@ function deltas(points, scale) {
 }
 
 async function drawRecordedPressure() {
-	const q = "&step=2&from=" + (Math.floor(Date.now() / 1000) - 600);
+	const from = Math.floor(Date.now() / 1000) - 600;
+	const q = "&step=2&from=" + from;
 	const [stall, fail] = await Promise.all([api("history?column=reclaim.direct_stall_ns" + q),
 		api("history?column=allocfail.failures" + q)]);
 	charts.pressure.data.labels = stall.points.map(p => new Date(p[0]).toLocaleTimeString());
 	charts.pressure.data.datasets[0].data = deltas(stall.points, 1e6);
 	charts.pressure.data.datasets[1].data = deltas(fail.points, 1);
-	document.body.dataset.pressureRecorded = "1";
+	document.body.dataset.pressureFrom = String(from);
 }
 
 /* --------------------------------------------------------------- poll */

@@ -102,6 +102,43 @@ try {
 	ok(consoleErrors.length === 0, "no JavaScript errors", consoleErrors.join("\n"));
 	ok(seen.source.length > 0 && (api.source === "module") === !seen.source.startsWith("no module"),
 		`the page says where figures come from ('${seen.source}', API source ${api.source})`);
+	if (process.env.MW_EXPECT_RECORDING) {
+		// From the recording: one value of the indices and of each pressure
+		// series, against the API asked the page's own query.
+		const want = JSON.parse(process.env.MW_EXPECT_RECORDING);
+		await page.waitForFunction(() => document.body.dataset.fragFrom && document.body.dataset.pressureFrom,
+			null, { timeout: 30000 });
+		const rec = await page.evaluate(() => {
+			const last = a => [...a].reverse().find(v => v !== null && v !== undefined);
+			const f = Chart.getChart(document.getElementById("fragidx")).data;
+			const p = Chart.getChart(document.getElementById("pressure")).data;
+			return { label: f.datasets[0] && f.datasets[0].label, unusable: last(f.datasets[0] ? f.datasets[0].data : []),
+				extfrag: last(f.datasets[1] ? f.datasets[1].data : []),
+				stall: last(p.datasets[0].data), fail: last(p.datasets[1].data),
+				order: document.getElementById("frag-order").value,
+				fragFrom: document.body.dataset.fragFrom, pressureFrom: document.body.dataset.pressureFrom };
+		});
+		const hist = async q => (await (await page.request.get(url + "api/v1/history?" + q)).json()).points
+			.filter(p => p[1] !== null);
+		const zq = `&node=${want.node}&zone=${encodeURIComponent(want.zone)}&order=${rec.order}&step=2&from=${rec.fragFrom}`;
+		const u = await hist("column=unusable_pm" + zq), e = await hist("column=extfrag_pm" + zq);
+		ok(rec.label === `node${want.node} ${want.zone} unusable` && u.length > 0 &&
+			rec.unusable === u[u.length - 1][1] / 1000 && rec.unusable === want.unusable,
+			`fragmentation chart from the recording: ${rec.label} = ${rec.unusable}, the API's last ` +
+			`unusable_pm / 1000 and the recorded ${want.unusable}`, JSON.stringify({ rec, u: u.slice(-2) }));
+		ok(e.length > 0 && rec.extfrag === e[e.length - 1][1] / 1000 && rec.extfrag === want.extfrag,
+			`extfrag index from the recording: ${rec.extfrag}, the API's and the recorded ${want.extfrag}`,
+			JSON.stringify({ rec, e: e.slice(-2) }));
+		const pq = `&step=2&from=${rec.pressureFrom}`;
+		const s = await hist("column=reclaim.direct_stall_ns" + pq), a = await hist("column=allocfail.failures" + pq);
+		const d = (pts, k) => (pts[pts.length - 1][1] - pts[pts.length - 2][1]) / k;
+		ok(s.length > 1 && rec.stall === d(s, 1e6) && rec.stall === want.stall_ms,
+			`pressure timeline from the recording: last stall step ${rec.stall} ms, the API's and the recorded ${want.stall_ms}`,
+			JSON.stringify({ rec, s: s.slice(-2) }));
+		ok(a.length > 1 && rec.fail === d(a, 1) && rec.fail === want.failures,
+			`allocation failures from the recording: last step ${rec.fail}, the API's and the recorded ${want.failures}`,
+			JSON.stringify({ rec, a: a.slice(-2) }));
+	}
 	if (shot)
 		await page.screenshot({ path: shot, fullPage: true });
 } catch (e) {
