@@ -39,7 +39,7 @@ awk -v t0s=1764547200 'BEGIN {
 		full = (i % 20 == 0);
 		printf "INSERT INTO sample VALUES (%d, 1, %d000000000, %d000000000, %d, 1);\n", i + 1, t0s + 5 * i, 5 * i, full;
 		if (i == 1)
-			printf "INSERT INTO file VALUES (%d, \"proc/meminfo\", \"MemTotal: 2000000 kB\nMemAvailable:    1000000 kB\n\");\n", i + 1;
+			printf "INSERT INTO file (sample_id, name, text) VALUES (%d, \"proc/meminfo\", \"MemTotal: 2000000 kB\nMemAvailable:    1000000 kB\n\");\n", i + 1;
 		c5 += 2000; k5 += 131072;
 		if (i >= 50) { c6 += 5000; k6 += 320000 }
 		row(i, 100, "leak", 20000 + 300 * i, 0, i * 10, i, 300 * i);
@@ -150,6 +150,9 @@ if [ -n "${MWD_PID:-}" ]; then
 		t_fail "memwatchd's recording of it (12+ samples): the same verdict through --db" \
 			"got: '$got' expected: '$LEAK/rss_anon_kb '" "$(cat "$TMP/err")"
 	fi
+	# memwatchd stores file texts zlib-compressed (schema 3): MemAvailable still read
+	ex=$(awk -F, -v p="$LEAK" '$1 == "leak" && $2 == p && $4 == "rss_anon_kb" { print ($8 ~ /^[0-9]+$/) }' "$TMP/csv")
+	t_eq "$ex" 1 "memwatchd's recording: time to exhaustion known (MemAvailable from its compressed meminfo)"
 else
 	t_skip "memwatchd records the same seconds" "userspace/memwatchd/memwatchd not built"
 	t_skip "memwatchd's recording: the same verdict" "no memwatchd"

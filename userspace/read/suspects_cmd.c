@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "memwatch_abi.h"
 #include "mwfile.h"
@@ -592,13 +593,25 @@ static double rec_available_kb(long long last)
 	sqlite3_stmt *q;
 	double v = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT text FROM file WHERE name = 'proc/meminfo' "
+	/* schema 3 stores the text zlib-compressed (zlib, bytes); 1 and 2 in text */
+	if (sqlite3_prepare_v2(db, "SELECT text, zlib, bytes FROM file WHERE name = 'proc/meminfo' "
 			       "AND sample_id <= ? ORDER BY sample_id DESC LIMIT 1",
 			       -1, &q, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, last);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		v = meminfo_available_kb((const char *)sqlite3_column_text(q, 0));
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		if (sqlite3_column_type(q, 1) == SQLITE_BLOB) {
+			uLongf n = (uLongf)sqlite3_column_int64(q, 2);
+			char *text = xcalloc(1, (size_t)n + 1);
+
+			if (uncompress((Bytef *)text, &n, sqlite3_column_blob(q, 1),
+				       (uLong)sqlite3_column_bytes(q, 1)) == Z_OK)
+				v = meminfo_available_kb(text);
+			free(text);
+		} else {
+			v = meminfo_available_kb((const char *)sqlite3_column_text(q, 0));
+		}
+	}
 	sqlite3_finalize(q);
 	if (v < 0)
 		v = (double)db_int("SELECT value FROM counter WHERE source = 'meminfo' AND "
