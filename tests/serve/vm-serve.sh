@@ -7,13 +7,29 @@
 # (screenshot build/test-logs/dashboard-vm-KERNEL.png); then it connects to
 # the guest's hold port to end the run. TAP; `make check` runs it per kernel
 # after the VM tests (tests/run), or by hand: bash tests/serve/vm-serve.sh 6.1
+#
+# tests/serve/vm-serve.sh --attach KERNEL HOSTPORT HOLDPORT VMLOG: only the
+# host's checks, against a VM tests/run booted anyway (the first kernel's
+# run-all.sh, with these forwards and MW_SERVE_HOLD set; VMLOG its output):
+# no boot of its own. The guest's TAP is then in that boot's stream.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
+ATTACH=0
+if [ "${1:-}" = --attach ]; then
+	ATTACH=1
+	shift
+fi
 K=${1:-6.1}
 LOGS=$PWD/build/test-logs
 mkdir -p "$LOGS"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+if ((ATTACH)); then
+	HP=${2:?} DP=${3:?} OUT=${4:?}
+	URL=http://127.0.0.1:$HP
+	VM=
+fi
+if ((ATTACH == 0)); then
 HP=$(free_port)
 DP=$(free_port)
 while [ "$DP" = "$HP" ]; do DP=$(free_port); done
@@ -25,21 +41,27 @@ scripts/build-module "$K" >"$LOGS/vm-serve-build-$K.log" 2>&1 ||
 MW_VM_QUIET=1 scripts/vm-run --kernel "$K" --timeout 900 --hostfwd "$HP:7391" --hostfwd "$DP:7392" \
 	--console-log "$LOGS/console-vm-serve-$K.log" -- sh tests/vm/serve.sh --hold 7392 >"$OUT" 2>&1 &
 VM=$!
+fi
 finish() {
 	# end the guest's hold, then wait for the VM
 	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5).close()' "$DP" 2>/dev/null
-	wait "$VM"
+	[ -z "$VM" ] || wait "$VM"
 }
 
 ready=0
 for _ in $(seq 900); do
-	grep -q '^# serve: ready' "$OUT" && { ready=1; break; }
-	kill -0 "$VM" 2>/dev/null || break
+	grep -q '^# serve: ready' "$OUT" 2>/dev/null && { ready=1; break; }
+	if ((ATTACH)); then
+		# the boot ended, or its serve.sh finished, without getting ready
+		grep -q -e '^# file: run-all.sh' -e '^# serve.sh: exit' "$OUT" 2>/dev/null && break
+	else
+		kill -0 "$VM" 2>/dev/null || break
+	fi
 	sleep 1
 done
 if ((ready == 0)); then
 	t_fail "the VM's memwatchd is ready" "$(tail -n 20 "$OUT")"
-	kill "$VM" 2>/dev/null; wait "$VM"
+	[ -z "$VM" ] || { kill "$VM" 2>/dev/null; wait "$VM"; }
 	t_done
 fi
 t_ok "memwatchd in the VM ($K) is ready; host 127.0.0.1:$HP forwards to it"
@@ -75,6 +97,9 @@ done < <(cd userspace/memwatchd/web && MW_TAP_BARE=1 timeout 180 node browser-te
 
 finish
 rc=$?
+if ((ATTACH)); then
+	t_done	# the guest's TAP and the boot's end are tests/run's stream
+fi
 # the guest's own TAP, renumbered into ours
 while IFS= read -r line; do
 	case $line in

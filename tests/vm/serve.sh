@@ -9,6 +9,8 @@ KO=/mw/module/memwatch.ko
 PORT=7391
 HOLD=
 [ "${1:-}" = --hold ] && HOLD=${2:?}
+# tests/run sets it for the first kernel's boot, whose forwards reach us
+[ -z "$HOLD" ] && HOLD=${MW_SERVE_HOLD:-}
 TMP=/tmp/serve.$$
 mkdir -p "$TMP"
 
