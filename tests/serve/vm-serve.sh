@@ -49,7 +49,8 @@ finish() {
 }
 
 ready=0
-for _ in $(seq 900); do
+# attached, serve.sh may come late in the boot: its end, not this, stops the wait
+for _ in $(seq $((ATTACH ? 3600 : 900))); do
 	grep -q '^# serve: ready' "$OUT" 2>/dev/null && { ready=1; break; }
 	if ((ATTACH)); then
 		# the boot ended, or its serve.sh finished, without getting ready
