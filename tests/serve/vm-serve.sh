@@ -54,7 +54,8 @@ for _ in $(seq $((ATTACH ? 3600 : 900))); do
 	grep -q '^# serve: ready' "$OUT" 2>/dev/null && { ready=1; break; }
 	if ((ATTACH)); then
 		# the boot ended, or its serve.sh finished, without getting ready
-		grep -q -e '^# file: run-all.sh' -e '^# serve.sh: exit' "$OUT" 2>/dev/null && break
+		grep -q -e '^# file: run-all.sh' -e '^# serve.sh: exit' -e '^# vm-run ended' \
+			"$OUT" 2>/dev/null && break
 	else
 		kill -0 "$VM" 2>/dev/null || break
 	fi
