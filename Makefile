@@ -3,6 +3,8 @@
 #   make            module/memwatch.ko and userspace/memwatch-read (+ memwatch-leak)
 #   make run        build, then load the module here if this kernel allows it,
 #                   otherwise in the bundled VM, and show memwatch-read
+#   make dashboard  memwatchd with the module (here, or in the VM with a host
+#                   forward) and the dashboard's URL on 127.0.0.1
 #   make check      host tests, then VM tests on each supported kernel
 #   make check-shapes  VM tests on a two-node NUMA guest and on four vCPUs
 #   make install    module into /lib/modules/$(KVER)/extra, tools into $(PREFIX)/bin
@@ -29,17 +31,24 @@ userspace:
 
 tests-progs: userspace
 	@if [ -f tests/progs/Makefile ]; then $(MAKE) -C tests/progs; fi
+	@if [ -f tests/unit/Makefile ]; then $(MAKE) -C tests/unit; fi
 
 install: module userspace
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
 	install -m 0755 userspace/memwatch-read $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0755 userspace/memwatchd/memwatchd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 userspace/memwatchd/memwatchd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 	@if [ -f userspace/memwatch-leak ]; then \
 		install -m 0755 userspace/memwatch-leak $(DESTDIR)$(PREFIX)/bin/ && \
 		install -m 0644 userspace/libmemwatch-leak.so $(DESTDIR)$(PREFIX)/lib/; fi
 
 run: all
 	bash scripts/run
+
+dashboard: all
+	bash scripts/dashboard
 
 check: all
 	bash tests/run
@@ -54,9 +63,10 @@ clean:
 	@if [ -n "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	$(MAKE) -C userspace clean
 	@if [ -f tests/progs/Makefile ]; then $(MAKE) -C tests/progs clean; fi
+	@if [ -f tests/unit/Makefile ]; then $(MAKE) -C tests/unit clean; fi
 	rm -rf build
 
-.PHONY: all setup-if-needed module userspace tests-progs install run check check-shapes setup clean
+.PHONY: all setup-if-needed module userspace tests-progs install run dashboard check check-shapes setup clean
 
 # ---- reliability lanes (Documentation/testing.md, "Debug kernel, soak, fuzz")
 #   make check-debug   VM suite + a 10-minute soak on the debug kernel

@@ -16,6 +16,8 @@
 #include "mwfile.h"
 #include "options.h"
 #include "output.h"
+#include "replay.h"
+#include "suspects_cmd.h"
 #include "util.h"
 #include "views.h"
 
@@ -35,6 +37,8 @@ static const struct mw_view views[] = {
 	[MW_MODE_RECLAIM] = { "reclaim", reclaim_show },
 	[MW_MODE_ALLOCFAIL] = { "allocfail", allocfail_show },
 	[MW_MODE_STATUS] = { "status", status_show },
+	[MW_MODE_EVENTS] = { "events", events_show },
+	[MW_MODE_HISTORY] = { "history", history_show },
 };
 
 static void usage(FILE *fp)
@@ -54,6 +58,8 @@ static void usage(FILE *fp)
 "      --reclaim           page reclaim and direct-reclaim stalls\n"
 "      --allocfail, --paf  page allocation failures\n"
 "      --status            module version, memory held, probe points\n"
+"      --suspects          who is leaking: memory trends and allocation bursts\n"
+"                          per process (options: --suspects --help)\n"
 "\n"
 "Options:\n"
 "  -s, --sort KEY          sort by column KEY (e.g. rss, mmap_kb, pid); -KEY ascending\n"
@@ -70,6 +76,16 @@ static void usage(FILE *fp)
 "      --order N           only order N (frag)\n"
 "      --no-module         answer from /proc only, even if the module is loaded\n"
 "      --color WHEN        auto, always or never (default auto: only on a tty)\n"
+"\n"
+"Replay of a memwatchd recording (Documentation/recording.md):\n"
+"      --db FILE           read the recording instead of the live system; every view\n"
+"      --at TIME           the views as of TIME (default: the latest sample)\n"
+"      --events            the per-call log: time, pid, call, size, comm (-p, -c, --call)\n"
+"      --call LIST         only these calls, e.g. mmap,munmap (--events)\n"
+"      --history           a time series of --column for -p PID or -c NAME\n"
+"      --column LIST       tasks columns for --history (default rss_kb)\n"
+"      --from TIME, --to TIME  the time range of --events and --history\n"
+"                          TIME: ISO 8601, epoch seconds, or relative (-10m, -2h)\n"
 "  -V, --version           print version\n"
 "  -h, --help              this help\n"
 "\n"
@@ -79,7 +95,9 @@ static void usage(FILE *fp)
 "  memwatch-read --threads 1234       threads of process 1234\n"
 "  memwatch-read -w                   live view; keys change the sort column\n"
 "  memwatch-read --frag --interval 5 --count 12 --csv > frag.csv\n"
-"  memwatch-read --paf --json         allocation failures for a script\n");
+"  memwatch-read --paf --json         allocation failures for a script\n"
+"  memwatch-read --db rec.db -t --at -1h   tasks as recorded an hour ago\n"
+"  memwatch-read --db rec.db --events -p 311 --call mmap,munmap --csv\n");
 }
 
 /* One line naming the problem and a pointer to --help, as coreutils do. */
@@ -161,6 +179,14 @@ enum {
 	OPT_ORDER,
 	OPT_NO_MODULE,
 	OPT_COLOR,
+	OPT_DB,
+	OPT_AT,
+	OPT_EVENTS,
+	OPT_HISTORY,
+	OPT_CALL,
+	OPT_COLUMN,
+	OPT_FROM,
+	OPT_TO,
 };
 
 static const struct option long_options[] = {
@@ -189,6 +215,14 @@ static const struct option long_options[] = {
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "no-module", no_argument, NULL, OPT_NO_MODULE },
 	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "at", required_argument, NULL, OPT_AT },
+	{ "events", no_argument, NULL, OPT_EVENTS },
+	{ "history", no_argument, NULL, OPT_HISTORY },
+	{ "call", required_argument, NULL, OPT_CALL },
+	{ "column", required_argument, NULL, OPT_COLUMN },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -311,6 +345,30 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 			    strcmp(color, "never"))
 				return usage_error("bad --color '%s': want auto, always or never", optarg);
 			break;
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case OPT_AT:
+			o->at = optarg;
+			break;
+		case OPT_EVENTS:
+			err = set_mode(o, MW_MODE_EVENTS, &nmodes);
+			break;
+		case OPT_HISTORY:
+			err = set_mode(o, MW_MODE_HISTORY, &nmodes);
+			break;
+		case OPT_CALL:
+			o->calls = optarg;
+			break;
+		case OPT_COLUMN:
+			o->columns = optarg;
+			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
+		case OPT_TO:
+			o->to = optarg;
+			break;
 		case 'V':
 			printf("memwatch-read %s (format %d.%d)\n", MW_VERSION,
 			       MW_FORMAT_MAJOR, MW_FORMAT_MINOR);
@@ -328,6 +386,8 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if ((err = replay_check_args(o)))
+		return usage_error("%s", replay_arg_error);
 	if (o->watch && o->mode == MW_MODE_SUMMARY)
 		o->mode = MW_MODE_TASKS;
 	if (o->watch && !o->interval)
@@ -389,9 +449,16 @@ static int run_samples(const struct mw_opts *opts)
 int main(int argc, char **argv)
 {
 	struct mw_opts opts;
-	int ret = parse_args(argc, argv, &opts);
+	int ret, i;
 
+	/* --suspects takes options of its own (suspects_cmd.c). */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--suspects"))
+			return suspects_main(argc, argv);
+	ret = parse_args(argc, argv, &opts);
 	if (ret >= 0)
+		return ret;
+	if (opts.db && (ret = replay_open(&opts)) >= 0)
 		return ret;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

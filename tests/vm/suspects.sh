@@ -1,0 +1,59 @@
+# tests/vm/suspects.sh - memwatch-read --suspects on six real workloads run
+# side by side with the module loaded (tests/progs/suspects_work): a steady
+# leaker, a sawtooth, a flat process, a one-time step, a busy mmap churner
+# and an allocation burst. Within 21 samples (--window 10 --interval 0.5)
+# only the leaker is a trend suspect and only the burst an allocation-rate
+# anomaly. POSIX sh (busybox ash); run from /mw inside the VM.
+. tests/lib.sh
+
+P=tests/progs/suspects_work
+tmp=/tmp/suspects-test.$$
+mkdir -p "$tmp"
+
+insmod module/memwatch.ko
+t_check $? "insmod memwatch.ko"
+
+pids=
+for m in leak saw flat step churn burst; do
+	$P $m "$tmp/go" >"$tmp/$m.out" 2>&1 &
+	eval "pid_$m=$!"
+	pids="$pids $!"
+done
+n=0
+for m in leak saw flat step churn burst; do
+	while ! grep -q ready "$tmp/$m.out" 2>/dev/null && [ $n -lt 300 ]; do
+		sleep 0.1; n=$((n + 1))
+	done
+done
+t_eq "$(cat "$tmp"/*.out | grep -c ready)" 6 "six workloads started"
+
+touch "$tmp/go"	# the burst starts 7 s from now: in the last fifth of the window
+memwatch-read --suspects --window 10 --interval 0.5 --json >"$tmp/json" 2>"$tmp/err"
+t_check $? "memwatch-read --suspects --window 10 --interval 0.5 --json" "$(cat "$tmp/err")"
+alive=0
+for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+t_eq "$alive" 6 "every workload ran through the window"
+step_kb=$(awk '$1 == "RssAnon:" { print $2 }' /proc/$pid_step/status)
+[ "${step_kb:-0}" -ge 16384 ]
+t_check $? "the step happened: RssAnon ${step_kb:-?} KiB >= 16 MiB (4 MiB before it)"
+kill $pids 2>/dev/null
+wait 2>/dev/null
+
+grep -q '"source":"module"' "$tmp/json" && grep -q '"samples":21' "$tmp/json"
+t_check $? "analysed 21 samples from the module" "$(grep -o '"analysis".*' "$tmp/json")"
+# "column" is a suspect's key, "metric" an anomaly's
+sus=$(grep -o '"pid":[0-9]*,"comm":"[^"]*","column":"[^"]*"' "$tmp/json")
+ano=$(grep -o '"pid":[0-9]*,"comm":"[^"]*","metric":"[^"]*"' "$tmp/json")
+t_diag "suspects: $(echo $sus)"
+t_diag "anomalies: $(echo $ano)"
+sus_pids=$(echo "$sus" | sed -n 's/^"pid":\([0-9]*\),.*/\1/p' | sort -u | tr '\n' ' ')
+t_eq "$sus_pids" "$pid_leak " "only the leaker is a suspect (saw $pid_saw flat $pid_flat step $pid_step churn $pid_churn burst $pid_burst)"
+echo "$sus" | grep -q "\"pid\":$pid_leak,.*\"column\":\"rss_anon_kb\""
+t_check $? "the leaker is flagged on rss_anon_kb"
+ano_pids=$(echo "$ano" | sed -n 's/^"pid":\([0-9]*\),.*/\1/p' | sort -u | tr '\n' ' ')
+t_eq "$ano_pids" "$pid_burst " "only the burst is an allocation-rate anomaly (not the steady churner $pid_churn)"
+
+rmmod memwatch
+t_check $? "rmmod memwatch"
+rm -rf "$tmp"
+t_done
