@@ -36,6 +36,7 @@ static const struct mw_view views[] = {
 	[MW_MODE_ALLOCFAIL] = { "allocfail", allocfail_show },
 	[MW_MODE_STATUS] = { "status", status_show },
 };
+static const struct mw_view cluster_view = { "cluster", cluster_show };
 
 static void usage(FILE *fp)
 {
@@ -54,6 +55,8 @@ static void usage(FILE *fp)
 "      --reclaim           page reclaim and direct-reclaim stalls\n"
 "      --allocfail, --paf  page allocation failures\n"
 "      --status            module version, memory held, probe points\n"
+"      --cluster URL       every host a Prometheus server scrapes (with -c NAME,\n"
+"                          -t top processes, --frag; Documentation/cluster.md)\n"
 "\n"
 "Options:\n"
 "  -s, --sort KEY          sort by column KEY (e.g. rss, mmap_kb, pid); -KEY ascending\n"
@@ -79,7 +82,8 @@ static void usage(FILE *fp)
 "  memwatch-read --threads 1234       threads of process 1234\n"
 "  memwatch-read -w                   live view; keys change the sort column\n"
 "  memwatch-read --frag --interval 5 --count 12 --csv > frag.csv\n"
-"  memwatch-read --paf --json         allocation failures for a script\n");
+"  memwatch-read --paf --json         allocation failures for a script\n"
+"  memwatch-read --cluster http://prom:9090 -c mysqld   mysqld on every host, summed\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -106,6 +110,7 @@ enum {
 	OPT_ORDER,
 	OPT_NO_MODULE,
 	OPT_COLOR,
+	OPT_CLUSTER,
 };
 
 static const struct option long_options[] = {
@@ -134,6 +139,7 @@ static const struct option long_options[] = {
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "no-module", no_argument, NULL, OPT_NO_MODULE },
 	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -259,6 +265,9 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 			    strcmp(color, "never"))
 				return usage_error("bad --color '%s': want auto, always or never", optarg);
 			break;
+		case OPT_CLUSTER:
+			o->cluster = optarg;
+			break;
 		case 'V':
 			printf("memwatch-read %s (format %d.%d)\n", MW_VERSION,
 			       MW_FORMAT_MAJOR, MW_FORMAT_MINOR);
@@ -276,6 +285,10 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->cluster && (o->watch || o->no_module || o->pid || (o->mode != MW_MODE_SUMMARY &&
+			   o->mode != MW_MODE_TASKS && o->mode != MW_MODE_FRAG)))
+		return usage_error("%s takes -c, -t, --frag, -n, the output formats and --interval",
+				   "--cluster");
 	if (o->watch && o->mode == MW_MODE_SUMMARY)
 		o->mode = MW_MODE_TASKS;
 	if (o->watch && !o->interval)
@@ -304,7 +317,7 @@ static void sleep_seconds(double s)
 
 static int run_samples(const struct mw_opts *opts)
 {
-	const struct mw_view *view = &views[opts->mode];
+	const struct mw_view *view = opts->cluster ? &cluster_view : &views[opts->mode];
 	struct mw_out out;
 	long n;
 	int ret = 0;

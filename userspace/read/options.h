@@ -40,6 +40,7 @@ struct mw_opts {
 	int order;		/* --order N, -1: every order */
 	bool no_module;		/* answer from /proc only */
 	bool color;		/* decided from isatty and --color */
+	const char *cluster;	/* --cluster URL: Prometheus, NULL: this host */
 };
 
 #endif

@@ -21,6 +21,7 @@ int frag_events_show(struct mw_out *o, const struct mw_opts *opts);
 int sys_show(struct mw_out *o, const struct mw_opts *opts);
 int reclaim_show(struct mw_out *o, const struct mw_opts *opts);
 int allocfail_show(struct mw_out *o, const struct mw_opts *opts);
+int cluster_show(struct mw_out *o, const struct mw_opts *opts);	/* --cluster URL */
 
 /* The one line every view prints when it answers without the module. */
 void mw_note_no_module(const struct mw_opts *opts, const char *what);
