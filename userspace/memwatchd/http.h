@@ -65,6 +65,7 @@ enum MHD_Result api_stream(struct MHD_Connection *c);
 enum MHD_Result api_memorylogs(struct MHD_Connection *c);
 enum MHD_Result api_history(struct MHD_Connection *c);
 enum MHD_Result api_config(struct MHD_Connection *c);
+enum MHD_Result api_cluster(struct MHD_Connection *c);	/* api_cluster.c */
 enum MHD_Result metrics_reply(struct MHD_Connection *c);
 enum MHD_Result web_reply(struct MHD_Connection *c, const char *url);
 
