@@ -42,6 +42,7 @@
 #include <linux/vmstat.h>
 
 #include "compat.h"
+#include "events.h"
 #include "memwatch.h"
 #include "tasks.h"
 
@@ -200,6 +201,8 @@ static void allocfail_record(gfp_t gfp, unsigned int order, int nid)
 	e.pid = current->pid;
 	mw_current_comm(e.comm);
 
+	if (mw_events_on())
+		mw_event_allocfail(e.order, e.gfp, e.nid, e.zid);
 	raw_spin_lock_irqsave(&allocfail_lock, flags);
 	allocfail_ring[allocfail_ring_next] = e;
 	allocfail_ring_next = (allocfail_ring_next + 1) % allocfail_ring_size;

@@ -60,6 +60,7 @@
 #include <linux/compaction.h>
 
 #include "compat.h"
+#include "events.h"
 #include "memwatch.h"
 
 static unsigned int frag_extfrag_slots = 1024;
@@ -507,6 +508,9 @@ static void frag_extfrag_probe(void *data, struct page *page, int alloc_order,
 			strscpy(r->comm, "[irq]", TASK_COMM_LEN);
 	}
 	raw_spin_unlock_irqrestore(&frag_ev_lock, flags);
+	if (mw_events_on())
+		mw_event_extfrag(alloc_order, fallback_order, alloc_migratetype,
+				 fallback_migratetype);
 }
 
 static void frag_ev_counts(u64 *total, u64 *fragmenting, u64 *irq, u64 *dropped,

@@ -9,7 +9,8 @@
  * lock is needed here:
  *   load:   proc directory and status -> each feature's init (its state and
  *           files) -> the feature's probes.
- *   unload: the proc tree is removed first (proc_remove() waits for readers
+ *   unload: blocked readers of events are woken (mw_events_shutdown),
+ *           the proc tree is removed (proc_remove() waits for readers
  *           in flight) -> every probe is detached -> tracepoint_synchronize_
  *           unregister() waits for handlers in flight -> each feature's exit
  *           frees its state.
@@ -19,9 +20,11 @@
  */
 #include <linux/module.h>
 
+#include "events.h"
 #include "memwatch.h"
 
 struct mw_feature *const mw_features[] = {
+	&mw_events_feature,
 	&mw_tasks_feature,
 	&mw_frag_feature,
 	&mw_sys_feature,
@@ -93,6 +96,8 @@ err_status:
 
 static void __exit memwatch_exit(void)
 {
+	/* Readers blocked in events read() would hold proc_remove() up. */
+	mw_events_shutdown();
 	proc_remove(mw_proc_dir);
 	mw_detach_all();
 	mw_exit_features();

@@ -110,5 +110,6 @@ extern struct mw_feature mw_frag_feature;
 extern struct mw_feature mw_sys_feature;
 extern struct mw_feature mw_reclaim_feature;
 extern struct mw_feature mw_allocfail_feature;
+extern struct mw_feature mw_events_feature;
 
 #endif /* MEMWATCH_H */

@@ -34,6 +34,7 @@
 #define MW_FILE_SYS		"sys"
 #define MW_FILE_RECLAIM		"reclaim"
 #define MW_FILE_ALLOCFAIL	"allocfail"
+#define MW_FILE_EVENTS		"events"
 
 /* First line of every file: printf(MW_HEADER_FMT, name, major, minor). */
 #define MW_HEADER_FMT		"memwatch-%s - version: %d.%d\n"

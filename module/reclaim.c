@@ -35,6 +35,7 @@
 #include <linux/vmstat.h>
 
 #include "compat.h"
+#include "events.h"
 #include "memwatch.h"
 
 static unsigned int reclaim_ring_size = 128;
@@ -356,8 +357,11 @@ static void reclaim_probe_direct_end(void *data, unsigned long nr_reclaimed)
 	}
 	raw_spin_unlock_irqrestore(&reclaim_lock, flags);
 	/* The tasks feature counts per-task stalls from these tracepoints. */
-	if (timed)
+	if (timed) {
 		reclaim_note_stall(e.dur_ns);
+		if (mw_events_on())
+			mw_event_stall(e.dur_ns, nr_reclaimed);
+	}
 }
 
 static void reclaim_probe_shrink_inactive(void *data, int nid,

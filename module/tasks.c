@@ -71,6 +71,7 @@
 #include <linux/vmalloc.h>
 
 #include "compat.h"
+#include "events.h"
 #include "memwatch.h"
 #include "tasks.h"
 
@@ -394,10 +395,33 @@ static void tasks_probe_reclaim_end(void *data, unsigned long nr_reclaimed)
 	tasks_add(t, TC_STALL_COUNT, 1, TC_STALL_NS, ktime_get_ns() - start);
 }
 
+/* The exit event's counters: the figures of the process's tasks row. */
+static void tasks_exit_counters(const struct tasks_entry *e,
+				struct task_struct *p, u64 *ctr)
+{
+	static const unsigned char kb[TC_NR] = {
+		[TC_MMAP_BYTES] = 1, [TC_MUNMAP_BYTES] = 1,
+		[TC_MREMAP_BYTES] = 1, [TC_BRK_BYTES] = 1,
+	};
+	unsigned int i;
+
+	BUILD_BUG_ON((int)TC_NR != (int)MW_EXIT_HWM_KB);
+	for (i = 0; i < TC_NR; i++) {
+		u64 v = atomic64_read(&e->ac[i]);
+
+		ctr[i] = kb[i] ? v >> 10 : v;
+	}
+	/* do_exit() folded the last mm's peak in before this tracepoint. */
+	ctr[MW_EXIT_HWM_KB] = (u64)READ_ONCE(p->signal->maxrss) <<
+			      (PAGE_SHIFT - 10);
+}
+
 static void tasks_probe_exit(void *data, struct task_struct *p)
 {
 	struct tasks_entry *e;
 	unsigned long flags;
+	bool exit_event = false;
+	u64 ctr[MW_EXIT_NR];
 
 	raw_spin_lock_irqsave(&tasks_lock, flags);
 	if ((unsigned int)p->pid < tasks_pid_bits)
@@ -420,11 +444,18 @@ static void tasks_probe_exit(void *data, struct task_struct *p)
 		e = tasks_find(&tasks_procs, p->tgid);
 		if (e && !e->dead) {
 			e->dead = true;
+			/* Once per process: dead is set by the first to see it. */
+			if (mw_events_on()) {
+				tasks_exit_counters(e, p, ctr);
+				exit_event = true;
+			}
 			if (!e->refs)
 				tasks_free(&tasks_procs, e);
 		}
 	}
 	raw_spin_unlock_irqrestore(&tasks_lock, flags);
+	if (exit_event)
+		mw_event_exit(p, ctr);
 }
 
 static void tasks_probe_exec(void *data, struct task_struct *p,
@@ -433,6 +464,8 @@ static void tasks_probe_exec(void *data, struct task_struct *p,
 	struct tasks_entry *e;
 	unsigned long flags;
 
+	if (mw_events_on())
+		mw_event_exec(p);
 	if (old_pid == p->pid)
 		return;
 	/*
@@ -465,6 +498,11 @@ static void tasks_probe_exec(void *data, struct task_struct *p,
 struct tasks_krp_data {
 	unsigned long a;
 	unsigned long b;
+	/* For the event stream: the arguments as passed. */
+	unsigned long len;
+	unsigned long len2;
+	unsigned long prot;
+	unsigned long flags;
 };
 
 static const struct pt_regs *tasks_user_regs(struct pt_regs *regs)
@@ -483,9 +521,14 @@ static int tasks_mmap_entry(struct kretprobe_instance *ri,
 {
 	struct tasks_krp_data *d = (struct tasks_krp_data *)ri->data;
 
+	const struct pt_regs *u = tasks_user_regs(regs);
+
 	if (tasks_krp_skip())
 		return 1;
-	d->a = PAGE_ALIGN(tasks_user_regs(regs)->si);
+	d->a = PAGE_ALIGN(u->si);
+	d->len = u->si;
+	d->prot = u->dx;	/* mmap only */
+	d->flags = u->r10;	/* mmap only */
 	return 0;
 }
 
@@ -493,8 +536,13 @@ static int tasks_mmap_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct tasks_krp_data *d = (struct tasks_krp_data *)ri->data;
 
-	if (!IS_ERR_VALUE(regs_return_value(regs)))
+	unsigned long ret = regs_return_value(regs);
+
+	if (!IS_ERR_VALUE(ret))
 		tasks_note(TC_MMAP_CALLS, 1, TC_MMAP_BYTES, d->a);
+	if (mw_events_on())
+		mw_event_mmap(d->len, d->prot, d->flags,
+			      IS_ERR_VALUE(ret) ? (long)ret : 0);
 	return 0;
 }
 
@@ -503,8 +551,12 @@ static int tasks_munmap_ret(struct kretprobe_instance *ri,
 {
 	struct tasks_krp_data *d = (struct tasks_krp_data *)ri->data;
 
-	if (regs_return_value(regs) == 0)
+	long ret = regs_return_value(regs);
+
+	if (ret == 0)
 		tasks_note(TC_MUNMAP_CALLS, 1, TC_MUNMAP_BYTES, d->a);
+	if (mw_events_on())
+		mw_event_munmap(d->len, ret);
 	return 0;
 }
 
@@ -518,6 +570,9 @@ static int tasks_mremap_entry(struct kretprobe_instance *ri,
 		return 1;
 	d->a = PAGE_ALIGN(u->si);	/* old_len */
 	d->b = PAGE_ALIGN(u->dx);	/* new_len */
+	d->len = u->si;
+	d->len2 = u->dx;
+	d->flags = u->r10;
 	return 0;
 }
 
@@ -526,9 +581,14 @@ static int tasks_mremap_ret(struct kretprobe_instance *ri,
 {
 	struct tasks_krp_data *d = (struct tasks_krp_data *)ri->data;
 
-	if (!IS_ERR_VALUE(regs_return_value(regs)))
+	unsigned long ret = regs_return_value(regs);
+
+	if (!IS_ERR_VALUE(ret))
 		tasks_note(TC_MREMAP_CALLS, 1, TC_MREMAP_BYTES,
 			   d->b > d->a ? d->b - d->a : 0);
+	if (mw_events_on())
+		mw_event_mremap(d->len, d->len2, d->flags,
+				IS_ERR_VALUE(ret) ? (long)ret : 0);
 	return 0;
 }
 
@@ -541,6 +601,7 @@ static int tasks_brk_entry(struct kretprobe_instance *ri,
 		return 1;
 	/* Unlocked read: brk only moves under this task's own syscall. */
 	d->a = READ_ONCE(current->mm->brk);
+	d->len = tasks_user_regs(regs)->di;	/* the break asked for */
 	return 0;
 }
 
@@ -551,8 +612,14 @@ static int tasks_brk_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	unsigned long grow;
 
 	/* brk() returns the old break on failure and for brk(0) queries. */
-	if (newbrk == d->a)
+	if (newbrk == d->a) {
+		/* A refused move is an event; a query (0 or the same) is not. */
+		if (mw_events_on() && d->len && d->len != d->a)
+			mw_event_brk((long)(d->len - d->a), -ENOMEM);
 		return 0;
+	}
+	if (mw_events_on())
+		mw_event_brk((long)(newbrk - d->a), 0);
 	grow = PAGE_ALIGN(newbrk) > PAGE_ALIGN(d->a) ?
 	       PAGE_ALIGN(newbrk) - PAGE_ALIGN(d->a) : 0;
 	tasks_note(TC_BRK_CALLS, 1, TC_BRK_BYTES, grow);

@@ -327,6 +327,87 @@ def check_metrics(tmp):
     srv.stop()
 
 
+def check_history(tmp):
+    """The real memwatchd, recording a fixture whose figures change."""
+    mwd = os.path.join(ROOT, "userspace/memwatchd/memwatchd")
+    if not os.access(mwd, os.X_OK):
+        tap(False, "userspace/memwatchd/memwatchd built (make)")
+        return
+    import sqlite3
+    root = os.path.join(tmp, "h")
+    shutil.copytree(os.path.join(FIX, "tasks/module"), root)
+    db = os.path.join(tmp, "h.db")
+    rows = [dict(pid=500, comm="alpha", rss_kb=1000), dict(pid=501, comm="alpha", rss_kb=30),
+            dict(pid=502, comm="beta", rss_kb=7)]
+    write_tasks(os.path.join(root, "tasks"), rows)
+    srv = Server(root, os.path.join(FIX, "tasks/procfs"), ["--db", db, "--interval", "0.2"],
+                 binary=mwd)
+
+    def samples_now():
+        for _ in range(3):
+            try:
+                c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+                n = c.execute("SELECT count(*) FROM sample").fetchone()[0]
+                c.close()
+                return n
+            except sqlite3.Error:
+                time.sleep(0.2)
+        return 0
+
+    def wait_samples(n):
+        start = samples_now()
+        for _ in range(300):
+            if samples_now() >= start + n:
+                return True
+            time.sleep(0.1)
+        return False
+
+    # Each phase holds for one whole wall-clock second with samples in it;
+    # with from= at a second and step=1 each point is one such second.
+    def phase(task_rows):
+        write_tasks(os.path.join(root, "tasks.tmp"), task_rows)
+        os.replace(os.path.join(root, "tasks.tmp"), os.path.join(root, "tasks"))
+        wait_samples(2)  # the change is recorded
+        whole = int(time.time()) + 1
+        while time.time() < whole + 1:
+            time.sleep(0.05)
+        wait_samples(1)
+        return whole
+
+    sec_a = phase(rows)
+    rows[0]["rss_kb"] = 2000
+    sec_b = phase(rows)
+    sec_c = phase(rows[1:])  # pid 500 exits
+
+    def at(q):
+        st, j = srv.json("/api/v1/history?%s&step=1&from=%d&to=%d" % (q, sec_a, sec_c + 1))
+        by_sec = {t // 1000: v for t, v in j.get("points", [])}
+        return st, [by_sec.get(sec, "missing") for sec in (sec_a, sec_b, sec_c)], j
+
+    st, vals, j = at("pid=500&column=rss_kb")
+    tap(st == 200 and vals == [1000, 2000, None],
+        "history?pid=500: 1000 then 2000 KiB, then nothing once it exited (%s)" % vals, json.dumps(j)[:600])
+    st, vals, j = at("comm=alpha&column=rss_kb")
+    tap(st == 200 and vals == [1030, 2030, 30],
+        "history?comm=alpha: the sum over its processes (%s)" % vals, json.dumps(j)[:600])
+    st, vals, j = at("column=rss_kb")
+    tap(st == 200 and vals == [1037, 2037, 37], "history without pid/comm: all processes (%s)" % vals,
+        json.dumps(j)[:400])
+    st, j = srv.json("/api/v1/history?column=status.memory_held_bytes&step=1&from=%d" % (time.time() - 600))
+    held = parse_module_file(os.path.join(root, "status"))[0]["memory_held_bytes"]
+    tap(st == 200 and j["points"] and all(v == held for _, v in j["points"]),
+        "history of a counter (status.memory_held_bytes)", json.dumps(j)[:300])
+    for q in ("column=rss_kb;drop", "column=comm", "pid=1&comm=a&column=rss_kb",
+              "column=rss_kb&from=10&to=5", "column=x.y&pid=3", "column=rss_kb&step=0",
+              "pid=1", "column=rss_kb&from=0&step=1"):
+        st, j = srv.json("/api/v1/history?" + q)
+        tap(st == 400, "history?%s: 400" % q, json.dumps(j))
+    st, j = srv.json("/api/v1/config")
+    tap(j.get("recording") is True, "memwatchd --db: /api/v1/config says recording")
+    rc = srv.stop()
+    tap(rc == 0, "memwatchd stops cleanly (exit %s)" % rc, srv.output()[-1500:])
+
+
 def raw(port, data, timeout=5, src="127.0.0.1"):
     s = socket.socket()
     s.settimeout(timeout)
@@ -439,6 +520,7 @@ def main():
             check_metrics(tmp)
         else:
             tap(True, "metrics # SKIP promtool not installed (scripts/setup installs prometheus)")
+        check_history(tmp)
         check_bad_input()
     except Exception as e:  # a test that died is a failure, with the reason
         import traceback

@@ -8,12 +8,15 @@
 
 #include "memwatch_abi.h"
 #include "mwfile.h"
+#include "mwsnap.h"
 #include "util.h"
 
 const char *mw_root(void)
 {
 	const char *root = getenv("MEMWATCH_ROOT");
 
+	if (mw_snap_current())
+		return mw_snap_root();
 	return root && *root ? root : MW_PROC_ROOT;
 }
 
@@ -21,6 +24,8 @@ const char *mw_procfs(void)
 {
 	const char *root = getenv("MEMWATCH_PROCFS");
 
+	if (mw_snap_current())
+		return mw_snap_procfs();
 	return root && *root ? root : "/proc";
 }
 
@@ -28,6 +33,8 @@ int mw_module_present(void)
 {
 	char path[4096];
 
+	if (mw_snap_current())
+		return mw_snap_current()->module;
 	snprintf(path, sizeof(path), "%s/%s", mw_root(), MW_FILE_STATUS);
 	return access(path, R_OK) == 0;
 }

@@ -12,7 +12,15 @@
 #ifndef MW_MWFILE_H
 #define MW_MWFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+/*
+ * Called once by a loader that answers from /proc without the module:
+ * @no_module says whether it was asked to (--no-module), @what names what
+ * it answers for ("processes", "buddy data"). Programs print their note.
+ */
+typedef void mw_note_fn(bool no_module, const char *what);
 
 struct mw_section {
 	char *title;		/* "" for the unnamed section */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mwsnap.h"
 #include "util.h"
 
 /* Set by each program before its first message. */
@@ -60,8 +61,11 @@ char *read_whole_file(const char *path)
 {
 	size_t cap = 16384, len = 0;
 	char *buf;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
+	if (mw_snap_current())
+		return mw_snap_read(path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
 	buf = malloc(cap);

@@ -99,11 +99,11 @@ static json_t *event_json(const struct event *ev)
 			p++;
 		if (!tok)
 			break;
-		json_object_set_new(j, names[i], i == 2 ? json_string(tok) : cell_json(tok));
+		json_object_set_new(j, names[i], i == 2 ? json_text(tok) : cell_json(tok));
 	}
 	while (p && *p) {
 		if (!strncmp(p, "comm=", 5)) {
-			json_object_set_new(j, "comm", json_string(p + 5));
+			json_object_set_new(j, "comm", json_text(p + 5));
 			break;
 		}
 		tok = strsep(&p, " ");

@@ -24,6 +24,23 @@
 #include "mwfile.h"
 #include "util.h"
 
+json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+
+	if (j)
+		return j;
+	/* not UTF-8 (a command name can be any bytes): show those as '?' */
+	char *copy = xstrdup(s);
+
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 json_t *cell_json(const char *s)
 {
 	const char *p = s;
@@ -35,12 +52,12 @@ json_t *cell_json(const char *s)
 	if (*p == '-')
 		p++;
 	if (!isdigit((unsigned char)*p))
-		return json_string(s);
+		return json_text(s);
 	for (; *p; p++) {
 		if (*p == '.' && !dot && isdigit((unsigned char)p[1]))
 			dot = true;
 		else if (!isdigit((unsigned char)*p))
-			return json_string(s);
+			return json_text(s);
 	}
 	errno = 0;
 	if (!dot) {
@@ -49,7 +66,7 @@ json_t *cell_json(const char *s)
 		if (!errno)
 			return json_integer(v);
 		/* beyond int64 (u64 counters past 2^63): keep the digits */
-		return json_string(s);
+		return json_text(s);
 	}
 	return json_real(strtod(s, &end));
 }
@@ -93,7 +110,7 @@ static json_t *file_json(const struct mw_file *f)
 				/* "1.3" is a version, not a number */
 				json_object_set_new(v, s->rows[r][0],
 						    strstr(s->rows[r][0], "version") ?
-						    json_string(val) : cell_json(val));
+						    json_text(val) : cell_json(val));
 			}
 			json_object_set_new(j, "values", v);
 			continue;
@@ -198,7 +215,7 @@ static json_t *tasks_procfs(void)
 		json_object_set_new(row, "share_pm",
 				    json_integer(total ? rss * 1000 / total : 0));
 		status_str(text, "Name", buf, sizeof(buf));
-		json_object_set_new(row, "comm", json_string(buf));
+		json_object_set_new(row, "comm", json_text(buf));
 		json_array_append_new(rows, row);
 		free(text);
 	}

@@ -71,6 +71,8 @@ enum MHD_Result web_reply(struct MHD_Connection *c, const char *url);
 
 /* api_live.c helpers shared with metrics.c */
 struct mw_file;
+/* A JSON string of any bytes: not UTF-8 ones as '?'. */
+json_t *json_text(const char *s);
 /* A cell as JSON: integer, fixed-point number, null for "-", else string. */
 json_t *cell_json(const char *s);
 /* /api/v1/NAME's JSON (module file, else /proc), or NULL with err. */

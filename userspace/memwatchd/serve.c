@@ -162,8 +162,8 @@ int serve_start(const struct serve_config *cfg, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ERROR_LOG;
+	/* No MHD_USE_ERROR_LOG: a client's garbage must not fill the log. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
 
 	if (serve_daemon) {
 		snprintf(err, errlen, "server already started");

@@ -364,7 +364,7 @@ int frag_show(struct mw_out *o, const struct mw_opts *opts)
 	struct frag_rows t = { 0 };
 	size_t i;
 
-	if (frag_snap_load(&s, opts, !noted))
+	if (frag_snap_load(&s, opts->no_module, noted ? NULL : read_note))
 		return 1;
 	noted = true;
 	if (frag_check_filters(&s, opts)) {

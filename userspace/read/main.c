@@ -16,6 +16,7 @@
 #include "mwfile.h"
 #include "options.h"
 #include "output.h"
+#include "replay.h"
 #include "util.h"
 #include "views.h"
 
@@ -35,6 +36,8 @@ static const struct mw_view views[] = {
 	[MW_MODE_RECLAIM] = { "reclaim", reclaim_show },
 	[MW_MODE_ALLOCFAIL] = { "allocfail", allocfail_show },
 	[MW_MODE_STATUS] = { "status", status_show },
+	[MW_MODE_EVENTS] = { "events", events_show },
+	[MW_MODE_HISTORY] = { "history", history_show },
 };
 static const struct mw_view cluster_view = { "cluster", cluster_show };
 
@@ -73,6 +76,16 @@ static void usage(FILE *fp)
 "      --order N           only order N (frag)\n"
 "      --no-module         answer from /proc only, even if the module is loaded\n"
 "      --color WHEN        auto, always or never (default auto: only on a tty)\n"
+"\n"
+"Replay of a memwatchd recording (Documentation/recording.md):\n"
+"      --db FILE           read the recording instead of the live system; every view\n"
+"      --at TIME           the views as of TIME (default: the latest sample)\n"
+"      --events            the per-call log: time, pid, call, size, comm (-p, -c, --call)\n"
+"      --call LIST         only these calls, e.g. mmap,munmap (--events)\n"
+"      --history           a time series of --column for -p PID or -c NAME\n"
+"      --column LIST       tasks columns for --history (default rss_kb)\n"
+"      --from TIME, --to TIME  the time range of --events and --history\n"
+"                          TIME: ISO 8601, epoch seconds, or relative (-10m, -2h)\n"
 "  -V, --version           print version\n"
 "  -h, --help              this help\n"
 "\n"
@@ -83,6 +96,8 @@ static void usage(FILE *fp)
 "  memwatch-read -w                   live view; keys change the sort column\n"
 "  memwatch-read --frag --interval 5 --count 12 --csv > frag.csv\n"
 "  memwatch-read --paf --json         allocation failures for a script\n"
+"  memwatch-read --db rec.db -t --at -1h   tasks as recorded an hour ago\n"
+"  memwatch-read --db rec.db --events -p 311 --call mmap,munmap --csv\n"
 "  memwatch-read --cluster http://prom:9090 -c mysqld   mysqld on every host, summed\n");
 }
 
@@ -111,6 +126,14 @@ enum {
 	OPT_NO_MODULE,
 	OPT_COLOR,
 	OPT_CLUSTER,
+	OPT_DB,
+	OPT_AT,
+	OPT_EVENTS,
+	OPT_HISTORY,
+	OPT_CALL,
+	OPT_COLUMN,
+	OPT_FROM,
+	OPT_TO,
 };
 
 static const struct option long_options[] = {
@@ -140,6 +163,14 @@ static const struct option long_options[] = {
 	{ "no-module", no_argument, NULL, OPT_NO_MODULE },
 	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "at", required_argument, NULL, OPT_AT },
+	{ "events", no_argument, NULL, OPT_EVENTS },
+	{ "history", no_argument, NULL, OPT_HISTORY },
+	{ "call", required_argument, NULL, OPT_CALL },
+	{ "column", required_argument, NULL, OPT_COLUMN },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -268,6 +299,30 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 		case OPT_CLUSTER:
 			o->cluster = optarg;
 			break;
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case OPT_AT:
+			o->at = optarg;
+			break;
+		case OPT_EVENTS:
+			err = set_mode(o, MW_MODE_EVENTS, &nmodes);
+			break;
+		case OPT_HISTORY:
+			err = set_mode(o, MW_MODE_HISTORY, &nmodes);
+			break;
+		case OPT_CALL:
+			o->calls = optarg;
+			break;
+		case OPT_COLUMN:
+			o->columns = optarg;
+			break;
+		case OPT_FROM:
+			o->from = optarg;
+			break;
+		case OPT_TO:
+			o->to = optarg;
+			break;
 		case 'V':
 			printf("memwatch-read %s (format %d.%d)\n", MW_VERSION,
 			       MW_FORMAT_MAJOR, MW_FORMAT_MINOR);
@@ -285,10 +340,12 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (o->cluster && (o->watch || o->no_module || o->pid || (o->mode != MW_MODE_SUMMARY &&
+	if (o->cluster && (o->watch || o->db || o->no_module || o->pid || (o->mode != MW_MODE_SUMMARY &&
 			   o->mode != MW_MODE_TASKS && o->mode != MW_MODE_FRAG)))
 		return usage_error("%s takes -c, -t, --frag, -n, the output formats and --interval",
 				   "--cluster");
+	if ((err = replay_check_args(o)))
+		return usage_error("%s", replay_arg_error);
 	if (o->watch && o->mode == MW_MODE_SUMMARY)
 		o->mode = MW_MODE_TASKS;
 	if (o->watch && !o->interval)
@@ -348,6 +405,8 @@ int main(int argc, char **argv)
 	int ret = parse_args(argc, argv, &opts);
 
 	if (ret >= 0)
+		return ret;
+	if (opts.db && (ret = replay_open(&opts)) >= 0)
 		return ret;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -16,6 +16,8 @@ enum mw_mode {
 	MW_MODE_RECLAIM,
 	MW_MODE_ALLOCFAIL,
 	MW_MODE_STATUS,
+	MW_MODE_EVENTS,		/* --db only */
+	MW_MODE_HISTORY,	/* --db only */
 };
 
 enum mw_format {
@@ -40,6 +42,13 @@ struct mw_opts {
 	int order;		/* --order N, -1: every order */
 	bool no_module;		/* answer from /proc only */
 	bool color;		/* decided from isatty and --color */
+	/* Replay (--db): replay.c */
+	const char *db;		/* --db FILE, NULL: live */
+	const char *at;		/* --at TIME */
+	const char *from, *to;	/* --from, --to TIME */
+	long long from_ns, to_ns;	/* parsed by replay_open */
+	const char *calls;	/* --call mmap,munmap */
+	const char *columns;	/* --column rss_kb,... */
 	const char *cluster;	/* --cluster URL: Prometheus, NULL: this host */
 };
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mwsnap.h"
 #include "output.h"
 #include "util.h"
 
@@ -243,6 +244,8 @@ void mw_out_begin(struct mw_out *o)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	o->time = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (mw_snap_current())		/* a replay: the recorded moment */
+		o->time = mw_snap_current()->unix_ns / 1e9;
 	o->ntables = 0;
 	if (o->opts->format == MW_FMT_JSON) {
 		fputs("{\"memwatch\":", o->fp);

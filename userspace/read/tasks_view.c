@@ -82,10 +82,11 @@ static int tasks_view(struct mw_out *o, const struct mw_opts *opts,
 	size_t nrows;
 	int key;
 
-	if (tasks_tab_load(&t, opts, threads, threads ? opts->pid : 0, !noted))
+	if (tasks_tab_load(&t, opts->no_module, threads, threads ? opts->pid : 0,
+			   noted ? NULL : read_note))
 		return 1;
 	noted = true;
-	tasks_tab_filter(&t, opts);
+	tasks_tab_filter(&t, opts->pid, opts->comm);
 	if (opts->pid > 0 && !t.nrows && !process_exists(opts->pid)) {
 		fprintf(stderr, "%s: no process %d\n", mw_prog, opts->pid);
 		tasks_tab_free(&t);

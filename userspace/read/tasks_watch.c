@@ -209,13 +209,14 @@ int tasks_watch(const struct mw_opts *opts)
 		int key, ch;
 
 		/* The first load runs before the screen, so notes stay readable. */
-		if (tasks_tab_load(&t, opts, w.threads,
-				   w.threads ? opts->pid : 0, !noted)) {
+		if (tasks_tab_load(&t, opts->no_module, w.threads,
+				   w.threads ? opts->pid : 0,
+				   noted ? NULL : read_note)) {
 			ret = 1;
 			break;
 		}
 		noted = true;
-		tasks_tab_filter(&t, opts);
+		tasks_tab_filter(&t, opts->pid, opts->comm);
 		key = tasks_tab_key(&t, w.key);
 		if (key < 0) {
 			if (screen)

@@ -25,5 +25,7 @@ int cluster_show(struct mw_out *o, const struct mw_opts *opts);	/* --cluster URL
 
 /* The one line every view prints when it answers without the module. */
 void mw_note_no_module(const struct mw_opts *opts, const char *what);
+/* The same, as the library's loaders call it (mw_note_fn). */
+void read_note(bool no_module, const char *what);
 
 #endif

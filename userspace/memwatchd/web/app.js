@@ -229,6 +229,25 @@ function drawCalls(logs) {
 	tbody.replaceChildren(frag);
 }
 
+/*
+ * With a recording, memory over time comes from it (the last 10 minutes,
+ * not only what this page has seen): all processes' RSS and the chosen one's.
+ */
+async function drawRecordedMemory(chosen) {
+	const from = Math.floor(Date.now() / 1000) - 600;
+	const q = "history?column=rss_kb&step=2&from=" + from;
+	const host = await api(q);
+	const proc = chosen ? await api(q + "&pid=" + chosen.pid) : { points: [] };
+	const byT = new Map(proc.points.map(p => [p[0], p[1]]));
+	charts.memory.data.labels = host.points.map(p => new Date(p[0]).toLocaleTimeString());
+	charts.memory.data.datasets[0].label = "all processes' rss (MiB)";
+	charts.memory.data.datasets[0].data = host.points.map(p => p[1] === null ? null : p[1] / 1024);
+	charts.memory.data.datasets[1].data = host.points.map(p => {
+		const v = byT.get(p[0]);
+		return v === undefined || v === null ? null : v / 1024;
+	});
+}
+
 /* --------------------------------------------------------------- poll */
 
 async function poll() {
@@ -256,7 +275,10 @@ async function poll() {
 		push(series.host, hostUsedMiB(sys));
 		const chosen = tasks.rows.find(r => r.pid === state.chosenPid);
 		push(series.proc, chosen ? chosen.rss_kb / 1024 : null);
-		$("mem-what").textContent = chosen ? "host and " + chosen.comm + " (" + chosen.pid + ")" : "host (click a process)";
+		$("mem-what").textContent = (chosen ? "host and " + chosen.comm + " (" + chosen.pid + ")" :
+			"host (click a process)") + (config.recording ? ", last 10 minutes of the recording" : "");
+		if (config.recording)
+			await drawRecordedMemory(chosen);
 		charts.memory.update();
 
 		if (frag)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "mwfile.h"
+#include "mwsnap.h"
 #include "sys_util.h"
 #include "util.h"
 
@@ -107,6 +108,8 @@ unsigned long long sys_now_ns(void)
 {
 	struct timespec ts;
 
+	if (mw_snap_current())
+		return mw_snap_current()->now_ns;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "options.h"
+#include "mwfile.h"
 
 #define FRAG_MAX_ORDERS		16
 #define FRAG_NR_MT		6	/* the frag file's migrate type columns */
@@ -59,11 +59,11 @@ int frag_extfrag_index(int order, const struct frag_contig *info);
 void frag_index_str(int index, char *buf, size_t len);
 
 /*
- * Loads every zone. Without the module (or with --no-module) reads /proc
- * and prints the note once when @note. Returns 0, or 1 after printing an
+ * Loads every zone. Without the module (or with @no_module) reads /proc,
+ * calling @note (when not NULL) first. Returns 0, or 1 after printing an
  * error on stderr.
  */
-int frag_snap_load(struct frag_snap *s, const struct mw_opts *opts, bool note);
+int frag_snap_load(struct frag_snap *s, bool no_module, mw_note_fn *note);
 void frag_snap_free(struct frag_snap *s);
 
 /* Parses /proc/buddyinfo, pagetypeinfo and zoneinfo text (for tests too). */

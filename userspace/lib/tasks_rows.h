@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "options.h"
+#include "mwfile.h"
 
 struct tasks_tab {
 	bool threads;		/* one row per thread */
@@ -25,14 +25,15 @@ struct tasks_tab {
 };
 
 /*
- * Loads every process (or thread; of process @pid when @pid > 0). Prints
- * the "without the module" note once when @note. Returns 0, or 1 after
- * printing an error on stderr.
+ * Loads every process (or thread; of process @pid when @pid > 0), from
+ * the module unless @no_module or it is not loaded; then from /proc,
+ * calling @note (when not NULL) first. Returns 0, or 1 after printing an
+ * error on stderr.
  */
-int tasks_tab_load(struct tasks_tab *t, const struct mw_opts *opts,
-		   bool threads, int pid, bool note);
-/* Keeps the rows matching -p (pid or tgid) and -c (exact command). */
-void tasks_tab_filter(struct tasks_tab *t, const struct mw_opts *opts);
+int tasks_tab_load(struct tasks_tab *t, bool no_module, bool threads, int pid,
+		   mw_note_fn *note);
+/* Keeps the rows matching @pid (pid or tgid; 0: all) and @comm (exact; NULL: all). */
+void tasks_tab_filter(struct tasks_tab *t, int pid, const char *comm);
 /*
  * Resolves a sort key ("rss" -> "rss_kb", "stall" -> "stall_ns"); returns
  * the column index or -1.
@@ -44,6 +45,8 @@ void tasks_tab_sort(struct tasks_tab *t, int col, bool ascending);
 const char *tasks_tab_default_key(const struct tasks_tab *t);
 void tasks_tab_free(struct tasks_tab *t);
 
+/* The module's columns of tasks (or threads), in its order; /proc rows use them too. */
+const char *const *tasks_tab_columns(bool threads, size_t *n);
 /* Whether @col is in the compact text view (JSON and CSV show them all). */
 bool tasks_col_compact(const struct tasks_tab *t, const char *col);
 

@@ -10,7 +10,6 @@
 #include "memwatch_abi.h"
 #include "mwfile.h"
 #include "util.h"
-#include "views.h"
 
 const char *const frag_mt_cols[FRAG_NR_MT] = {
 	"unmovable", "movable", "reclaimable", "highatomic", "cma", "isolate",
@@ -268,13 +267,13 @@ static char *frag_procfs_read(const char *name)
 	return read_whole_file(path);
 }
 
-static int frag_load_procfs(struct frag_snap *s, const struct mw_opts *opts,
-			    bool note)
+static int frag_load_procfs(struct frag_snap *s, bool no_module,
+			    mw_note_fn *note)
 {
 	char path[4096], *text;
 
 	if (note)
-		mw_note_no_module(opts, "buddy data");
+		note(no_module, "buddy data");
 	s->pageblock_order = -1;
 	text = frag_procfs_read("buddyinfo");
 	if (!text) {
@@ -393,10 +392,10 @@ static int frag_load_module(struct frag_snap *s)
 	return 0;
 }
 
-int frag_snap_load(struct frag_snap *s, const struct mw_opts *opts, bool note)
+int frag_snap_load(struct frag_snap *s, bool no_module, mw_note_fn *note)
 {
 	memset(s, 0, sizeof(*s));
-	if (!opts->no_module && mw_module_present())
+	if (!no_module && mw_module_present())
 		return frag_load_module(s);
-	return frag_load_procfs(s, opts, note);
+	return frag_load_procfs(s, no_module, note);
 }

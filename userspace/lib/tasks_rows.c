@@ -14,10 +14,9 @@
 
 #include "memwatch_abi.h"
 #include "mwfile.h"
-#include "output.h"
+#include "mwsnap.h"
 #include "tasks_rows.h"
 #include "util.h"
-#include "views.h"
 
 /* The module's columns, in its order (module/tasks.c prints them). */
 static const char *const tasks_cols[] = {
@@ -44,6 +43,12 @@ static const char *const tasks_compact[] = {
 };
 
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *const *tasks_tab_columns(bool threads, size_t *n)
+{
+	*n = threads ? NELEMS(threads_cols) : NELEMS(tasks_cols);
+	return threads ? threads_cols : tasks_cols;
+}
 
 bool tasks_col_compact(const struct tasks_tab *t, const char *col)
 {
@@ -496,19 +501,57 @@ static int tab_load_proc(struct tasks_tab *t, bool threads, int pid)
 	return 0;
 }
 
-int tasks_tab_load(struct tasks_tab *t, const struct mw_opts *opts,
-		   bool threads, int pid, bool note)
+/* A recorded moment: a copy of its rows, as the module or /proc gave them. */
+static int tab_load_snap(struct tasks_tab *t, const struct mw_snap *s,
+			 bool no_module, bool threads, int pid,
+			 mw_note_fn *note)
+{
+	const struct tasks_tab *src = threads ? s->threads : s->tasks;
+	size_t r, c;
+
+	if (!s->module || no_module) {
+		if (note)
+			note(no_module, threads ? "threads" : "processes");
+	}
+	if (!src) {
+		fprintf(stderr, "%s: the recording has no %s at this moment\n",
+			mw_prog, threads ? "threads" : "processes");
+		return 1;
+	}
+	t->from_module = src->from_module;
+	t->cols = xcalloc(src->ncols, sizeof(char *));
+	for (c = 0; c < src->ncols; c++)
+		t->cols[c] = xstrdup(src->cols[c]);
+	t->ncols = src->ncols;
+	for (r = 0; r < src->nrows; r++) {
+		char **row;
+
+		if (threads && pid > 0 &&
+		    strtol(src->rows[r][1], NULL, 10) != pid)
+			continue;	/* tgid */
+		row = tab_add_row(t);
+		for (c = 0; c < src->ncols; c++)
+			row[c] = xstrdup(src->rows[r][c]);
+	}
+	return 0;
+}
+
+int tasks_tab_load(struct tasks_tab *t, bool no_module, bool threads, int pid,
+		   mw_note_fn *note)
 {
 	memset(t, 0, sizeof(*t));
 	t->threads = threads;
-	if (!opts->no_module && mw_module_present())
+	if (mw_snap_current())
+		return tab_load_snap(t, mw_snap_current(), no_module, threads,
+				     pid, note);
+	if (!no_module && mw_module_present())
 		return tab_load_module(t, threads, pid);
 	if (note)
-		mw_note_no_module(opts, threads ? "threads" : "processes");
+		note(no_module, threads ? "threads" : "processes");
 	return tab_load_proc(t, threads, pid);
 }
 
-void tasks_tab_filter(struct tasks_tab *t, const struct mw_opts *opts)
+void tasks_tab_filter(struct tasks_tab *t, int pid, const char *comm)
 {
 	int cpid = tab_col(t, t->threads ? "tgid" : "pid");
 	int ccomm = tab_col(t, "comm");
@@ -519,10 +562,9 @@ void tasks_tab_filter(struct tasks_tab *t, const struct mw_opts *opts)
 		bool keep = true;
 		size_t c;
 
-		if (opts->pid > 0 && cpid >= 0 &&
-		    strtol(row[cpid], NULL, 10) != opts->pid)
+		if (pid > 0 && cpid >= 0 && strtol(row[cpid], NULL, 10) != pid)
 			keep = false;
-		if (opts->comm && ccomm >= 0 && strcmp(row[ccomm], opts->comm))
+		if (comm && ccomm >= 0 && strcmp(row[ccomm], comm))
 			keep = false;
 		if (keep) {
 			t->rows[kept++] = row;
