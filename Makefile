@@ -3,6 +3,8 @@
 #   make            module/memwatch.ko and userspace/memwatch-read (+ memwatch-leak)
 #   make run        build, then load the module here if this kernel allows it,
 #                   otherwise in the bundled VM, and show memwatch-read
+#   make dashboard  memwatchd with the module (here, or in the VM with a host
+#                   forward) and the dashboard's URL on 127.0.0.1
 #   make check      host tests, then VM tests on each supported kernel
 #   make install    module into /lib/modules/$(KVER)/extra, tools into $(PREFIX)/bin
 #   make clean
@@ -33,12 +35,18 @@ install: module userspace
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra modules_install
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib
 	install -m 0755 userspace/memwatch-read $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0755 userspace/memwatchd/memwatchd $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0644 userspace/memwatchd/memwatchd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 	@if [ -f userspace/memwatch-leak ]; then \
 		install -m 0755 userspace/memwatch-leak $(DESTDIR)$(PREFIX)/bin/ && \
 		install -m 0644 userspace/libmemwatch-leak.so $(DESTDIR)$(PREFIX)/lib/; fi
 
 run: all
 	bash scripts/run
+
+dashboard: all
+	bash scripts/dashboard
 
 check: all
 	bash tests/run
@@ -52,4 +60,4 @@ clean:
 	@if [ -f tests/progs/Makefile ]; then $(MAKE) -C tests/progs clean; fi
 	rm -rf build
 
-.PHONY: all setup-if-needed module userspace tests-progs install run check setup clean
+.PHONY: all setup-if-needed module userspace tests-progs install run dashboard check setup clean

@@ -61,9 +61,56 @@ static void add_file(struct sample_item *s, const char *name, char *text)
 	s->ftexts[s->nfiles++] = text;
 }
 
+/*
+ * The previous sample's counters, "src\tname" -> value, in one sorted
+ * array: a counter is stored when it changed (and at a full sample), so a
+ * quiet host stores few.
+ */
+struct prev_counter {
+	char *key;
+	long long v;
+};
+
+static struct prev_counter *pcnt;
+static size_t npcnt, pcnt_cap;
+static bool sample_full;
+
+static int cmp_pcnt(const void *a, const void *b)
+{
+	return strcmp(((const struct prev_counter *)a)->key,
+		      ((const struct prev_counter *)b)->key);
+}
+
+/* Whether src/name changed since the last sample; remembers @v. */
+static bool counter_changed(const char *src, const char *name, long long v)
+{
+	struct prev_counter k, *hit;
+	char key[256];
+
+	snprintf(key, sizeof(key), "%s\t%s", src, name);
+	k.key = key;
+	hit = npcnt ? bsearch(&k, pcnt, npcnt, sizeof(*pcnt), cmp_pcnt) : NULL;
+	if (hit) {
+		bool changed = hit->v != v;
+
+		hit->v = v;
+		return changed;
+	}
+	if (npcnt == pcnt_cap) {
+		pcnt_cap = pcnt_cap ? 2 * pcnt_cap : 512;
+		pcnt = xreallocarray(pcnt, pcnt_cap, sizeof(*pcnt));
+	}
+	pcnt[npcnt].key = xstrdup(key);
+	pcnt[npcnt++].v = v;
+	qsort(pcnt, npcnt, sizeof(*pcnt), cmp_pcnt);
+	return true;
+}
+
 static void add_counter(struct sample_item *s, const char *src,
 			const char *name, long long v)
 {
+	if (!counter_changed(src, name, v) && !sample_full)
+		return;
 	if (s->ncnt == s->ccap) {
 		s->ccap = s->ccap ? 2 * s->ccap : 256;
 		s->csrc = xreallocarray(s->csrc, s->ccap, sizeof(char *));
@@ -345,6 +392,7 @@ struct sample_item *sampler_take(void)
 	s->unix_ns = mwd_unix_ns();
 	s->module = mw_module_present();
 	s->full = full;
+	sample_full = full;
 	sample_rows(s, 0, full);
 	sample_rows(s, 1, full);
 	sample_files(s, full);

@@ -94,7 +94,9 @@ CREATE INDEX file_sample ON file(sample_id);
 -- the unnamed section of sys, reclaim, allocfail, frag and status (source
 -- = file name), or of /proc/vmstat and /proc/meminfo (source 'vmstat',
 -- 'meminfo', values as the file has them: kB for meminfo) without the
--- module.
+-- module. Like file, a counter is written when its value changed and at
+-- every full sample: its value at sample S is the row with the greatest
+-- sample_id <= S.
 CREATE TABLE counter (
 	sample_id INTEGER NOT NULL REFERENCES sample(id),
 	source TEXT NOT NULL,

@@ -41,6 +41,8 @@ function cell(key, v) {
 		return kib(v);
 	if (key === "share_pm")
 		return (v / 10).toFixed(1);
+	if (key === "mapped_net_pct")
+		return v.toFixed(1);
 	if (key === "stall_ns")
 		return v >= 1e6 ? (v / 1e6).toFixed(1) + "ms" : v >= 1e3 ? (v / 1e3).toFixed(0) + "us" : v + "ns";
 	return String(v);
@@ -258,6 +260,10 @@ async function poll() {
 			api("reclaim").catch(() => null), api("allocfail").catch(() => null),
 			api("config"),
 		]);
+		/* seed 002's share: what a process holds (mmap - munmap) of MemTotal */
+		const total = tasks.values.mem_total_kb || 0;
+		for (const r of tasks.rows)
+			r.mapped_net_pct = r.mapped_net_kb === undefined || !total ? null : r.mapped_net_kb * 100 / total;
 		state.tasks = tasks;
 		const module = tasks.source === "module";
 		$("source").textContent = module ? "module loaded" : "no module: figures from /proc";

@@ -1,0 +1,137 @@
+# tests/vm/serve.sh [--hold PORT] - memwatchd serving the module's files,
+# inside the VM (busybox sh): its JSON equals /proc/memwatch read at the same
+# moment (a file read before and after the API answer, equal to each other).
+# With --hold PORT (tests/serve/vm-serve.sh, through vm-run --hostfwd) it
+# then keeps memwatchd on 0.0.0.0:7391 until a connection arrives on PORT,
+# while the host checks /metrics with promtool and the dashboard in chromium.
+. tests/lib.sh
+KO=/mw/module/memwatch.ko
+PORT=7391
+HOLD=
+[ "${1:-}" = --hold ] && HOLD=${2:?}
+TMP=/tmp/serve.$$
+mkdir -p "$TMP"
+
+if ! command -v memwatchd >/dev/null; then
+	t_fail "memwatchd is in the VM image" "not in /mw/userspace: run make, then scripts/mkinitramfs"
+	t_done
+fi
+grep -q '^memwatch ' /proc/modules || insmod "$KO"
+t_check $? "memwatch.ko loaded"
+if [ -n "$HOLD" ]; then
+	sh scripts/vm-net.sh
+	t_check $? "network up (vm-net.sh)"
+else
+	ip link set lo up
+fi
+
+P=/mw/tests/progs
+mkdir -p "$TMP/hold"
+$P/tasks_hold 2 "$TMP/hold" &
+HOLD_PID=$!
+i=0
+while [ ! -f "$TMP/hold/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+
+memwatchd --db "$TMP/rec.db" --interval 1 --listen "0.0.0.0:$PORT" 2>"$TMP/mwd.log" &
+MWD=$!
+i=0
+until wget -q -O "$TMP/config" "http://127.0.0.1:$PORT/api/v1/config" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && break
+	sleep 0.2
+done
+t_check $? "memwatchd answers on port $PORT" "$(cat "$TMP/mwd.log")"
+grep -q '"module_loaded":true' "$TMP/config"
+t_check $? "/api/v1/config: module loaded, recording" "$(cat "$TMP/config")"
+
+# json_vs_file NAME TITLE KEYCOL KEY: the row of table TITLE ("rows" for the
+# untitled one) whose KEYCOL is KEY, in the file and in /api/v1/NAME, cell
+# by cell. Prints mismatches; exit 1 if any (or the row is missing).
+json_vs_file() {
+	awk -v title="$2" -v keycol="$3" -v key="$4" -v json="$TMP/$1.json" '
+	function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
+	/^# / {
+		legend = substr($0, 3); t = "rows"
+		if (match(legend, /^[a-z_]+: /)) { t = substr(legend, 1, RLENGTH - 2); legend = substr(legend, RLENGTH + 1) }
+		if (t == title) { ncols = split(legend, cols, " "); on = 1 } else on = 0
+		next
+	}
+	on {
+		line = $0
+		if (title != "rows" && $1 == title) sub(/^[ \t]*[^ \t]+[ \t]+/, "", line)
+		n = split(trim(line), f, /[ \t]+/)
+		# the last column takes the rest of the line
+		if (n > ncols) { rest = f[ncols]; for (k = ncols + 1; k <= n; k++) rest = rest " " f[k]; f[ncols] = rest }
+		for (k = 1; k <= ncols; k++) if (cols[k] == keycol && f[k] == key) { for (c = 1; c <= ncols; c++) want[cols[c]] = f[c]; found = 1 }
+	}
+	END {
+		if (!found) { print "no row " keycol "=" key " in the file"; exit 1 }
+		getline j < json
+		# the JSON object holding "keycol":key
+		pat = "\"" keycol "\":" (key ~ /^-?[0-9]+$/ ? key : "\"" key "\"") "[,}]"
+		p = match(j, pat)
+		if (!p) { print "no row " keycol "=" key " in the JSON"; exit 1 }
+		s = substr(j, 1, p); o = 0
+		for (k = p; k > 0; k--) if (substr(j, k, 1) == "{") { o = k; break }
+		obj = substr(j, o, index(substr(j, o), "}"))
+		bad = 0
+		for (c in want) {
+			v = want[c]
+			if (v == "-") v = "null"
+			else if (v !~ /^-?[0-9]+(\.[0-9]+)?$/) v = "\"" v "\""
+			if (index(obj, "\"" c "\":" v ",") == 0 && index(obj, "\"" c "\":" v "}") == 0) {
+				print c ": file " want[c] ", JSON " obj; bad = 1
+			}
+		}
+		exit bad
+	}' "$TMP/$1.file"
+}
+
+# same_moment NAME: file, API, file again, until both file reads agree
+same_moment() {
+	for _try in 1 2 3 4 5; do
+		cat "/proc/memwatch/$1" >"$TMP/$1.file"
+		wget -q -O "$TMP/$1.json" "http://127.0.0.1:$PORT/api/v1/$1"
+		cat "/proc/memwatch/$1" >"$TMP/$1.again"
+		cmp -s "$TMP/$1.file" "$TMP/$1.again" && return 0
+	done
+	return 0	# compared against the first read: a mismatch is reported
+}
+
+child=$(cat /proc/$HOLD_PID/task/$HOLD_PID/children 2>/dev/null | awk '{print $1}')
+[ -n "$child" ] || child=$HOLD_PID
+same_moment tasks
+out=$(json_vs_file tasks rows pid "$child")
+t_check $? "/api/v1/tasks: the row of an idle process (pid $child) equals /proc/memwatch/tasks" "$out"
+out=$(json_vs_file tasks rows pid "$HOLD_PID")
+t_check $? "/api/v1/tasks: tasks_hold's own row (pid $HOLD_PID) equals the file" "$out"
+same_moment nodes
+out=$(json_vs_file nodes rows node 0)
+t_check $? "/api/v1/nodes equals /proc/memwatch/nodes" "$out"
+same_moment status
+out=$(json_vs_file status probe name sched_process_exit)
+t_check $? "/api/v1/status: a probe row equals the file" "$out"
+same_moment frag
+zone=$(awk '/^# zones:/{on=1; next} /^#/{on=0} on{print $2; exit}' "$TMP/frag.file")
+out=$(json_vs_file frag zones zone "$zone")
+t_check $? "/api/v1/frag: zone $zone's row (watermarks, managed pages) equals the file" "$out"
+wget -q -O "$TMP/metrics" "http://127.0.0.1:$PORT/metrics"
+grep -q '^memwatch_module_loaded 1$' "$TMP/metrics"
+t_check $? "/metrics: module_loaded 1"
+grep -q "^memwatch_group_processes{comm=\"tasks_hold\"} 3$" "$TMP/metrics"
+t_check $? "/metrics: tasks_hold's group has its 3 processes" "$(grep tasks_hold "$TMP/metrics" | head -3)"
+
+if [ -n "$HOLD" ]; then
+	echo "# serve: ready on $PORT; child $child hold $HOLD_PID"
+	# the host connects to PORT when it is done
+	timeout 900 nc -l -p "$HOLD" </dev/null >/dev/null
+	t_check $? "the host's checks finished (a connection on $HOLD)"
+fi
+kill "$MWD"
+wait "$MWD"
+t_check $? "memwatchd exits 0 on SIGTERM" "$(tail -5 "$TMP/mwd.log")"
+: >"$TMP/hold/exit"
+kill "$HOLD_PID" 2>/dev/null
+wait "$HOLD_PID" 2>/dev/null
+rm -rf "$TMP"
+t_done
