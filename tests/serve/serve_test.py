@@ -235,7 +235,7 @@ def check_events(tmp):
     text = body.decode()
     ids = re.findall(r"^id: (\d+)$", text, re.M)
     tap(st == 200 and h.get("Content-Type") == "text/event-stream" and "retry: " in text and
-        ids == ["105", "106", "106"] and "event: exit" in text,
+        ids == ["105", "106"] and "event: exit" in text,
         "SSE stream resumes after Last-Event-ID 104", text[:400])
     st, h, body = srv.get("/api/v1/events/stream")
     text = body.decode()
@@ -244,6 +244,66 @@ def check_events(tmp):
     st, j = srv.json("/api/v1/history?pid=1")
     tap(st == 404 and "recording" in j["error"], "history without a recording: 404, says why")
     srv.stop()
+    check_live_stream(tmp)
+
+
+def sse_client(port):
+    s = socket.create_connection(("127.0.0.1", port), 5)
+    s.settimeout(10)
+    s.sendall(b"GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    return s
+
+
+def sse_until(s, pattern, limit=10):
+    """Read from a held-open stream until pattern appears (or limit seconds)."""
+    got = b""
+    end = time.time() + limit
+    while time.time() < end and not re.search(pattern, got):
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            break
+        if not b:
+            break
+        got += b
+    return got
+
+
+def check_live_stream(tmp):
+    """A FIFO stands for /proc/memwatch/events: held-open streams, live.
+    The stream is suspended while the FIFO is empty and resumed when a line
+    arrives."""
+    root = os.path.join(tmp, "live")
+    shutil.copytree(os.path.join(FIX, "tasks/module"), root)
+    fifo = os.path.join(root, "events")
+    os.mkfifo(fifo)
+    wfd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a writer for as long as we like
+    os.write(wfd, EVENTS.encode())
+    srv = Server(root, os.path.join(FIX, "tasks/procfs"))
+    a = sse_client(srv.port)
+    head = sse_until(a, rb"id: \d+\n\n")
+    tap(b"200 OK" in head and b"text/event-stream" in head and b"data:" not in head,
+        "a held-open stream: headers, no backlog", head[:300])
+    os.write(wfd, b"107 6000000000 mmap 900 900 len=65536 prot=0x3 flags=0x22 anon=1 result=0 comm=late one\n")
+    got = sse_until(a, rb"id: 107\nevent: mmap\ndata: \{[^\n]*late one")
+    tap(re.search(rb"id: 107\nevent: mmap\ndata: \{[^\n]*\"len\":65536", got) is not None,
+        "an event written after the client connected arrives on the open stream", got[:300])
+    others = [sse_client(srv.port) for _ in range(7)]
+    for o in others:
+        sse_until(o, rb"id: \d+\n\n", 5)
+    st, h, body = srv.get("/api/v1/events/stream")
+    tap(st == 503 and b"at most 8" in body, "a 9th stream client: 503", (st, body[:200]))
+    st, _, _ = srv.get("/api/v1/tasks")
+    tap(st == 200, "8 held-open streams: other requests are still served")
+    # (a FIFO hands each line to one reader, unlike the module's file, which
+    # gives every reader every event: so one client's view is checked here)
+    t0 = time.time()
+    rc = srv.stop()
+    tap(rc == 0 and time.time() - t0 < 10, "SIGTERM with 8 open streams: clean exit (%s) in %.1fs"
+        % (rc, time.time() - t0), srv.output()[-1000:])
+    for o in others + [a]:
+        o.close()
+    os.close(wfd)
 
 
 def promtool(text):

@@ -121,6 +121,31 @@ t_check $? "/metrics: module_loaded 1"
 grep -q "^memwatch_group_processes{comm=\"tasks_hold\"} 3$" "$TMP/metrics"
 t_check $? "/metrics: tasks_hold's group has its 3 processes" "$(grep tasks_hold "$TMP/metrics" | head -3)"
 
+# the live stream and memorylogs with the real events file: a known workload
+# (tests/progs/tasks_mmap: 100 mmaps of 1 MiB) while a stream client is open
+wget -q -O "$TMP/sse" "http://127.0.0.1:$PORT/api/v1/events/stream" 2>/dev/null &
+SSE=$!
+sleep 1
+mkdir -p "$TMP/mm"
+$P/tasks_mmap "$TMP/mm" &
+MM=$!
+i=0
+while [ ! -f "$TMP/mm/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+: >"$TMP/mm/go"
+i=0
+while [ ! -f "$TMP/mm/done" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+mmpid=$(cat "$TMP/mm/ready")
+sleep 2
+kill "$SSE" 2>/dev/null
+wait "$SSE" 2>/dev/null
+n=$(grep -c "^data: {.*\"kind\":\"mmap\",\"pid\":$mmpid,.*\"len\":1048576,.*\"comm\":\"tasks_mmap\"" "$TMP/sse")
+t_eq "$n" 100 "the open event stream delivered tasks_mmap's 100 mmaps of 1 MiB as they happened"
+wget -q -O "$TMP/logs" "http://127.0.0.1:$PORT/api/v1/memorylogs?limit=10000"
+n=$(tr '}' '\n' <"$TMP/logs" | grep -c "\"pid\":$mmpid,\"process_name\":\"tasks_mmap\",\"call_type\":\"munmap\",\"memory_size\":1048576,\"memory_size_mb\":1\.0")
+t_eq "$n" 40 "memorylogs: tasks_mmap's 40 munmaps of 1 MiB (1.0 MB each)"
+: >"$TMP/mm/exit"
+wait "$MM" 2>/dev/null
+
 if [ -n "$HOLD" ]; then
 	echo "# serve: ready on $PORT; child $child hold $HOLD_PID"
 	# the host connects to PORT when it is done
@@ -133,5 +158,6 @@ t_check $? "memwatchd exits 0 on SIGTERM" "$(tail -5 "$TMP/mwd.log")"
 : >"$TMP/hold/exit"
 kill "$HOLD_PID" 2>/dev/null
 wait "$HOLD_PID" 2>/dev/null
+rmmod memwatch 2>/dev/null
 rm -rf "$TMP"
 t_done

@@ -5,7 +5,7 @@
  * Every request opens the file itself (the module gives each open its own
  * position at the oldest event in its ring and lets any number of readers
  * see every event), reads what is there without blocking, and closes it.
- * So no request waits for events and no reader state outlives a request.
+ * The held-open stream is api_stream.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +24,6 @@
 /* One request reads at most this many lines (the ring's worth and more). */
 #define EVENTS_MAX_LINES 262144
 #define EVENTS_MAX_LIMIT 10000
-#define STREAM_MAX_CLIENTS 8
 
 struct event {
 	unsigned long long seq, time_ns;
@@ -120,6 +119,13 @@ static json_t *event_json(const struct event *ev)
 	return j;
 }
 
+json_t *event_json_line(const char *line)
+{
+	struct event ev = { .line = (char *)line };
+
+	return event_json(&ev);
+}
+
 /* ---------------------------------------------------------------- events */
 
 struct events_query {
@@ -208,91 +214,6 @@ enum MHD_Result api_events(struct MHD_Connection *c)
 	free(q.ring);
 	return http_json(c, 200, json_pack("{s:s, s:I, s:o}", "source", "module",
 		"last_seq", (json_int_t)q.last_seq, "events", arr));
-}
-
-/* ---------------------------------------------------------------- stream */
-
-/*
- * Server-sent events. A response carries the events after Last-Event-ID (or
- * ?since=; none: from the newest event on, nothing old) that are there now,
- * and ends; "retry: 1000" makes EventSource reconnect a second later with
- * the last id, so a stream client never holds a pool thread while it waits.
- */
-static pthread_mutex_t stream_lock = PTHREAD_MUTEX_INITIALIZER;
-static int stream_clients;
-
-struct stream_out {
-	struct strbuf sb;
-	unsigned long long since, last_seq;
-	bool have_since;
-	size_t n;
-};
-
-static int stream_collect(struct event *ev, void *arg)
-{
-	struct stream_out *o = arg;
-
-	if (ev->seq > o->last_seq)
-		o->last_seq = ev->seq;
-	if (!o->have_since || ev->seq <= o->since || o->n >= EVENTS_MAX_LIMIT)
-		return 0;
-	json_t *j = event_json(ev);
-	char *s = json_dumps(j, JSON_COMPACT);
-
-	json_decref(j);
-	if (s) {
-		sb_printf(&o->sb, "id: %llu\nevent: %s\ndata: %s\n\n", ev->seq, ev->kind, s);
-		free(s);
-		o->n++;
-	}
-	return 0;
-}
-
-enum MHD_Result api_stream(struct MHD_Connection *c)
-{
-	static const char *const allowed[] = { "since", NULL };
-	struct stream_out o = { 0 };
-	const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
-	long long since;
-	enum MHD_Result res;
-	char err[512];
-	int busy;
-
-	if (!http_check_args(c, allowed, &res) ||
-	    !http_arg_long(c, "since", 0, INT64_MAX, -1, &since, &res))
-		return res;
-	if (last) {
-		char *end;
-
-		errno = 0;
-		since = strtoll(last, &end, 10);
-		if (!*last || *end || errno || since < 0)
-			return http_error(c, 400, "Last-Event-ID wants an event sequence number");
-	}
-	pthread_mutex_lock(&stream_lock);
-	busy = stream_clients >= STREAM_MAX_CLIENTS;
-	if (!busy)
-		stream_clients++;
-	pthread_mutex_unlock(&stream_lock);
-	if (busy)
-		return http_error(c, 503, "too many event-stream clients (at most %d)",
-				  STREAM_MAX_CLIENTS);
-	o.have_since = since >= 0;
-	o.since = since;
-	sb_printf(&o.sb, "retry: 1000\n\n");
-	if (events_read(stream_collect, &o, err, sizeof(err))) {
-		res = http_error(c, 503, "%s", err);
-	} else {
-		/* an id line alone moves the client's Last-Event-ID on */
-		sb_printf(&o.sb, "id: %llu\n\n", o.have_since && o.last_seq < o.since ?
-			  o.since : o.last_seq);
-		res = http_reply(c, 200, "text/event-stream", o.sb.buf, o.sb.len);
-	}
-	sb_free(&o.sb);
-	pthread_mutex_lock(&stream_lock);
-	stream_clients--;
-	pthread_mutex_unlock(&stream_lock);
-	return res;
 }
 
 /* ------------------------------------------------------------ memorylogs */

@@ -71,6 +71,13 @@ enum MHD_Result web_reply(struct MHD_Connection *c, const char *url);
 
 /* api_live.c helpers shared with metrics.c */
 struct mw_file;
+/* One /proc/memwatch/events line as JSON (api_events.c). */
+json_t *event_json_line(const char *line);
+/* The event-stream thread (api_stream.c): start before, stop before
+ * MHD_stop_daemon, clean up after. */
+int stream_start(char *err, size_t errlen);
+void stream_stop(void);
+void stream_cleanup(void);
 /* A JSON string of any bytes: not UTF-8 ones as '?'. */
 json_t *json_text(const char *s);
 /* A cell as JSON: integer, fixed-point number, null for "-", else string. */

@@ -163,7 +163,8 @@ int serve_start(const struct serve_config *cfg, char *err, size_t errlen)
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	/* No MHD_USE_ERROR_LOG: a client's garbage must not fill the log. */
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+			 MHD_ALLOW_SUSPEND_RESUME;
 
 	if (serve_daemon) {
 		snprintf(err, errlen, "server already started");
@@ -182,6 +183,8 @@ int serve_start(const struct serve_config *cfg, char *err, size_t errlen)
 	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (stream_start(err, errlen))
+		return -1;
 	serve_cfg.db_path = cfg->db_path ? xstrdup(cfg->db_path) : NULL;
 	serve_cfg.metrics_top = cfg->metrics_top > 0 ? cfg->metrics_top : 0;
 	serve_cfg.prometheus = cfg->prometheus ? xstrdup(cfg->prometheus) : NULL;
@@ -202,6 +205,8 @@ int serve_start(const struct serve_config *cfg, char *err, size_t errlen)
 			 SERVE_DEFAULT_LISTEN);
 		snprintf(err, errlen, "cannot listen on %s: %s", shown,
 			 errno ? strerror(errno) : "libmicrohttpd refused to start");
+		stream_stop();
+		stream_cleanup();
 		return -1;
 	}
 	return 0;
@@ -211,8 +216,11 @@ void serve_stop(void)
 {
 	if (!serve_daemon)
 		return;
+	/* Streams end first: libmicrohttpd stops with no connection suspended. */
+	stream_stop();
 	/* Joins the pool threads: no request is in flight afterwards. */
 	MHD_stop_daemon(serve_daemon);
+	stream_cleanup();
 	serve_daemon = NULL;
 	free(serve_cfg.db_path);
 	free(serve_cfg.prometheus);
