@@ -70,6 +70,7 @@ enum MHD_Result api_suspects(struct MHD_Connection *c);
 int suspects_start(double interval, char *err, size_t errlen);
 void suspects_stop(void);
 void suspects_metrics(struct strbuf *sb);
+enum MHD_Result api_cluster(struct MHD_Connection *c);	/* api_cluster.c */
 enum MHD_Result metrics_reply(struct MHD_Connection *c);
 enum MHD_Result web_reply(struct MHD_Connection *c, const char *url);
 

@@ -10,7 +10,7 @@
  * under comm="others"; --metrics-top N adds per-pid RSS and net-mapped
  * series for the N largest processes plus pid="others". A group exists only
  * while one of its processes does. Series count (Documentation/api.md):
- * 10 * (groups + 1) + 2 * (N + 1) + 3 * zones * orders + fixed counters,
+ * 11 * (groups + 1) + 2 * (N + 1) + 3 * zones * orders + fixed counters,
  * under 1,300 with 2,000 processes, N = 10 and 3 zones of 11 orders.
  */
 #define _GNU_SOURCE
@@ -27,7 +27,7 @@
 struct proc_fig {
 	const char *comm;
 	long long pid;
-	double rss, mapped_net;		/* bytes */
+	double rss, rss_anon, mapped_net;	/* bytes */
 	double mmap_calls, mmap_bytes, munmap_calls, munmap_bytes;
 	double page_allocs, stall_s, allocfail;
 	long long nprocs;		/* groups only */
@@ -81,6 +81,7 @@ static int by_comm(const void *a, const void *b)
 static void fig_add(struct proc_fig *to, const struct proc_fig *p)
 {
 	to->rss += p->rss;
+	to->rss_anon += p->rss_anon;
 	to->mapped_net += p->mapped_net;
 	to->mmap_calls += p->mmap_calls;
 	to->mmap_bytes += p->mmap_bytes;
@@ -99,6 +100,7 @@ static const struct {
 #define F(field) offsetof(struct proc_fig, field)
 	{ "memwatch_group_processes", "gauge", "Live processes of this command name.", F(nprocs) },
 	{ "memwatch_group_rss_bytes", "gauge", "Resident memory summed over the group (tasks rss_kb).", F(rss) },
+	{ "memwatch_group_rss_anon_bytes", "gauge", "Anonymous resident memory summed over the group (tasks rss_anon_kb).", F(rss_anon) },
 	{ "memwatch_group_mapped_net_bytes", "gauge", "mmap minus munmap bytes since the module saw each process, 0 when negative (tasks mapped_net_kb).", F(mapped_net) },
 	{ "memwatch_group_mmap_calls_total", "counter", "Successful mmap() calls of the group's live processes.", F(mmap_calls) },
 	{ "memwatch_group_mmap_bytes_total", "counter", "Bytes mapped by those calls, page-rounded.", F(mmap_bytes) },
@@ -134,6 +136,7 @@ static void tasks_metrics(struct strbuf *sb, json_t *tasks)
 		p->comm = comm ? comm : "";
 		p->pid = (long long)num(r, "pid");
 		p->rss = num(r, "rss_kb") * 1024;
+		p->rss_anon = num(r, "rss_anon_kb") * 1024;
 		p->mapped_net = num(r, "mapped_net_kb") * 1024;
 		p->mmap_calls = num(r, "mmap_calls");
 		p->mmap_bytes = num(r, "mmap_kb") * 1024;

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "http.h"
+#include "prom_client.h"
 #include "serve.h"
 #include "util.h"
 
@@ -54,6 +55,8 @@ static enum MHD_Result api_route(struct MHD_Connection *c, const char *name)
 		return api_history(c);
 	if (!strcmp(name, "suspects"))
 		return api_suspects(c);
+	if (!strcmp(name, "cluster"))
+		return api_cluster(c);
 	if (!strcmp(name, "config"))
 		return api_config(c);
 	return http_error(c, 404, "no such API endpoint (see Documentation/api.md)");
@@ -171,6 +174,15 @@ int serve_start(const struct serve_config *cfg, char *err, size_t errlen)
 	}
 	if (parse_listen(cfg->listen, &ss, &sslen, err, errlen))
 		return -1;
+	if (cfg->prometheus) {
+		struct prom_url pu;
+		char why[700];
+
+		if (prom_url_parse(cfg->prometheus, &pu, why, sizeof(why))) {
+			snprintf(err, errlen, "--prometheus %s", why);
+			return -1;
+		}
+	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (stream_start(err, errlen))

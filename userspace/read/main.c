@@ -40,6 +40,7 @@ static const struct mw_view views[] = {
 	[MW_MODE_EVENTS] = { "events", events_show },
 	[MW_MODE_HISTORY] = { "history", history_show },
 };
+static const struct mw_view cluster_view = { "cluster", cluster_show };
 
 static void usage(FILE *fp)
 {
@@ -60,6 +61,8 @@ static void usage(FILE *fp)
 "      --status            module version, memory held, probe points\n"
 "      --suspects          who is leaking: memory trends and allocation bursts\n"
 "                          per process (options: --suspects --help)\n"
+"      --cluster URL       every host a Prometheus server scrapes (with -c NAME,\n"
+"                          -t top processes, --frag; Documentation/cluster.md)\n"
 "\n"
 "Options:\n"
 "  -s, --sort KEY          sort by column KEY (e.g. rss, mmap_kb, pid); -KEY ascending\n"
@@ -97,7 +100,8 @@ static void usage(FILE *fp)
 "  memwatch-read --frag --interval 5 --count 12 --csv > frag.csv\n"
 "  memwatch-read --paf --json         allocation failures for a script\n"
 "  memwatch-read --db rec.db -t --at -1h   tasks as recorded an hour ago\n"
-"  memwatch-read --db rec.db --events -p 311 --call mmap,munmap --csv\n");
+"  memwatch-read --db rec.db --events -p 311 --call mmap,munmap --csv\n"
+"  memwatch-read --cluster http://prom:9090 -c mysqld   mysqld on every host, summed\n");
 }
 
 /* One line naming the problem and a pointer to --help, as coreutils do. */
@@ -179,6 +183,7 @@ enum {
 	OPT_ORDER,
 	OPT_NO_MODULE,
 	OPT_COLOR,
+	OPT_CLUSTER,
 	OPT_DB,
 	OPT_AT,
 	OPT_EVENTS,
@@ -215,6 +220,7 @@ static const struct option long_options[] = {
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "no-module", no_argument, NULL, OPT_NO_MODULE },
 	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "events", no_argument, NULL, OPT_EVENTS },
@@ -345,6 +351,9 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 			    strcmp(color, "never"))
 				return usage_error("bad --color '%s': want auto, always or never", optarg);
 			break;
+		case OPT_CLUSTER:
+			o->cluster = optarg;
+			break;
 		case OPT_DB:
 			o->db = optarg;
 			break;
@@ -386,6 +395,10 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->cluster && (o->watch || o->db || o->no_module || o->pid || (o->mode != MW_MODE_SUMMARY &&
+			   o->mode != MW_MODE_TASKS && o->mode != MW_MODE_FRAG)))
+		return usage_error("%s takes -c, -t, --frag, -n, the output formats and --interval",
+				   "--cluster");
 	if ((err = replay_check_args(o)))
 		return usage_error("%s", replay_arg_error);
 	if (o->watch && o->mode == MW_MODE_SUMMARY)
@@ -421,7 +434,7 @@ static void sleep_seconds(double s)
 
 static int run_samples(const struct mw_opts *opts)
 {
-	const struct mw_view *view = &views[opts->mode];
+	const struct mw_view *view = opts->cluster ? &cluster_view : &views[opts->mode];
 	struct mw_out out;
 	long n;
 	int ret = 0;

@@ -49,6 +49,7 @@ struct mw_opts {
 	long long from_ns, to_ns;	/* parsed by replay_open */
 	const char *calls;	/* --call mmap,munmap */
 	const char *columns;	/* --column rss_kb,... */
+	const char *cluster;	/* --cluster URL: Prometheus, NULL: this host */
 };
 
 #endif

@@ -23,6 +23,7 @@ int frag_events_show(struct mw_out *o, const struct mw_opts *opts);
 int sys_show(struct mw_out *o, const struct mw_opts *opts);
 int reclaim_show(struct mw_out *o, const struct mw_opts *opts);
 int allocfail_show(struct mw_out *o, const struct mw_opts *opts);
+int cluster_show(struct mw_out *o, const struct mw_opts *opts);	/* --cluster URL */
 
 /* Whether PID is a process now (under MEMWATCH_PROCFS): for -p errors. */
 bool mw_process_exists(int pid);

@@ -19,6 +19,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: memwatchd-serve [--listen ADDR:PORT] [--db FILE] [--metrics-top N]\n"
 "                       [--suspects-interval SECS]\n"
+"                       [--prometheus URL]  (the cluster page's Prometheus)\n"
 "Serves memwatch's JSON API, dashboard and /metrics (default 127.0.0.1:7391)\n"
 "until SIGINT or SIGTERM.\n");
 }
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "metrics-top", required_argument, NULL, 't' },
 		{ "suspects-interval", required_argument, NULL, 's' },
+		{ "prometheus", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'l': cfg.listen = optarg; break;
 		case 'd': cfg.db_path = optarg; break;
+		case 'P': cfg.prometheus = optarg; break;
 		case 't':
 			if (!parse_long(optarg, 0, 100000, &top)) {
 				fprintf(stderr, "%s: --metrics-top wants 0..100000, got '%s'; try --help\n",
