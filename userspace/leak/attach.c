@@ -220,6 +220,32 @@ static void resolve_real(void)
 #undef R
 }
 
+static int in_main_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	uintptr_t *a = arg;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && *a >= lo && *a < lo + ph->p_memsz)
+			*a = 1;
+	}
+	return 1;	/* the first object is the executable */
+}
+
+/*
+ * An allocator linked into the executable itself is called directly by
+ * the executable's code, with no GOT entry between: it cannot be hooked.
+ */
+static int malloc_in_executable(void)
+{
+	uintptr_t a = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
+	if (!a)
+		return 0;
+	dl_iterate_phdr(in_main_cb, &a);
+	return a == 1;
+}
+
 /* "key=value" fields separated by spaces */
 static unsigned field(const char *cfg, const char *key, unsigned dflt)
 {
@@ -234,7 +260,8 @@ static unsigned field(const char *cfg, const char *key, unsigned dflt)
  * Called by the front-end through ptrace, on a thread it stopped at a safe
  * point. cfg: "dir=PATH depth=N interval=N min_age=N fds=0|1" (dir last:
  * the rest of the string). Returns the number of GOT entries for malloc
- * now routed through us (0: nothing to hook), or -1 on error.
+ * now routed through us (0: nothing to hook), -2 if malloc is the
+ * executable's own, or -1 on error.
  */
 MWL_EXPORT long memwatch_leak_attach(const char *cfg)
 {
@@ -242,6 +269,8 @@ MWL_EXPORT long memwatch_leak_attach(const char *cfg)
 	const char *dir = strstr(cfg, "dir=");
 	if (!dir || strlen(dir + 4) >= sizeof(mwl_cfg.dump_dir))
 		return -1;
+	if (malloc_in_executable())
+		return -2;
 	mwl_busy++;
 	Dl_info di;
 	if (!self_base && dladdr((void *)memwatch_leak_attach, &di)) {

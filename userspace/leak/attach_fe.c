@@ -227,8 +227,13 @@ int attach_main(const struct options *o, pid_t pid, unsigned duration, const cha
 		return 1;
 	}
 	const char *tracer = status_field(pid, "TracerPid:");
-	if (tracer && atoi(tracer) > 0) {
-		explain_eperm(pid);
+	char maps[64];
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	int mfd = open(maps, O_RDONLY | O_CLOEXEC);
+	if (mfd >= 0)
+		close(mfd);
+	if ((tracer && atoi(tracer) > 0) || mfd < 0) {
+		explain_eperm(pid);	/* maps unreadable: the same checks as ptrace */
 		return 1;
 	}
 	if (static_binary(pid)) {
