@@ -146,6 +146,33 @@ case $frames in
 *) t_fail "the leak's stack is timer_leak <- main" "got: $frames" ;;
 esac
 
+# --- --fds: descriptors opened while attached and still open -------------
+fdline=$(grep -n '/\* LEAK:fd \*/' $L/attach_target.c | head -1 | cut -d: -f1)
+f0=$(logsize "$log.fd")
+"$mw" -p "$tpid" --fds -j -o "$tmp/fds.json" 2>"$tmp/fds.err" &
+mpid=$!
+wait_for "$tmp/fds.err" '^memwatch-leak: attached'
+fa=$(logsize "$log.fd")
+wait_grow "$log.fd" "$fa" 2
+fb=$(logsize "$log.fd")
+kill -INT $mpid
+wait $mpid
+rc=$?
+f1=$(logsize "$log.fd")
+read -r nfd nother < <(python3 - "$tmp/fds.json" "$fdline" <<'PY'
+import json, sys
+d = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')][-1]
+ours = [f for f in d['fds'] if f['stack'] and f['stack'][0].get('line') == int(sys.argv[2])]
+print(len(ours), len(d['fds']) - len(ours))
+PY
+)
+lo=$((fb - fa)) hi=$((f1 - f0))
+if [ "$rc" = 0 ] && [ "${nfd:-x}" -ge "$lo" ] 2>/dev/null && [ "$nfd" -le "$hi" ] && [ "$nother" = 0 ]; then
+	t_ok "--fds: descriptors opened at LEAK:fd while attached ($nfd, bounds $lo..$hi), none from before"
+else
+	t_fail "--fds: descriptors opened at LEAK:fd while attached" "rc $rc, $nfd at the line (expected $lo..$hi), $nother others"
+fi
+
 # --- twenty attach/detach cycles in a row ---------------------------
 bad=0
 detail=

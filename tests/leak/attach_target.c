@@ -12,7 +12,9 @@
  * allocated before, during and after the attach are all freed at the end,
  * with their contents checked: the program prints "consistent" and exits
  * 0, or names the first bad block and exits 1. SIGTERM ends it early
- * (same check). SECS: run time, default 3600.
+ * (same check). SECS: run time, default 3600. Every 50th tick it also
+ * opens /dev/null at LEAK:fd and never closes it, logging one byte to
+ * LOG.fd (for -p --fds).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -121,6 +123,13 @@ static void *spin(void *arg)
 	return NULL;
 }
 
+static void fd_leak(int fdlog)
+{
+	int fd = open("/dev/null", O_RDONLY);	/* LEAK:fd */
+	if (fd < 0 || write(fdlog, "f", 1) != 1)
+		bad++;
+}
+
 static void *timer_leak(void)
 {
 	void *p = malloc(48);	/* LEAK:timer */
@@ -136,7 +145,10 @@ int main(int argc, char **argv)
 	}
 	int log = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
 	long secs = argc > 2 ? atol(argv[2]) : 3600;
-	if (log < 0)
+	char fdpath[4096];
+	snprintf(fdpath, sizeof(fdpath), "%s.fd", argv[1]);
+	int fdlog = open(fdpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+	if (log < 0 || fdlog < 0)
 		return 2;
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
@@ -148,8 +160,10 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	printf("ready %d\n", (int)getpid());
 	fflush(stdout);
-	while (!done) {
+	for (long tick_no = 1; !done; tick_no++) {
 		timer_leak();
+		if (tick_no % 50 == 0)
+			fd_leak(fdlog);
 		if (write(log, "x", 1) != 1)
 			bad++;
 		nanosleep(&tick, NULL);

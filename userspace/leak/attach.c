@@ -301,6 +301,8 @@ MWL_EXPORT long memwatch_leak_attach(const char *cfg)
 		mwl_busy++;	/* mwl_start_tracking drops one */
 		mwl_start_tracking();
 	} else {
+		if (mwl_cfg.fds)	/* what is open now is not this attach's */
+			mwl_fd_init();
 		atomic_store(&mwl_state, ST_READY);
 	}
 	if (atomic_load(&mwl_state) != ST_READY) {

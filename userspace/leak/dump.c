@@ -191,6 +191,8 @@ static void dump_close(const char *tmp, const char *final)
 static void fd_line(int fd, uint32_t stack, const char *what, void *arg)
 {
 	struct agg *a = arg;
+	if (fd == dump_out.fd)	/* attached, our own open() is libc's: the hook never saw it */
+		return;
 	mwl_out_str(&dump_out, "fd ");
 	mwl_out_u64(&dump_out, (uint64_t)fd);
 	mwl_out_ch(&dump_out, ' ');
@@ -319,6 +321,8 @@ void mwl_report_periodic(const char *why)
 	write_maps(&dump_out);
 	if (!all)
 		mwl_table_walk(0, periodic_add, &a);
+	if (mwl_attached && mwl_cfg.fds)	/* -p: fds opened since attach and still open */
+		mwl_fd_walk(fd_line, &a);
 	write_sites_and_stacks(&dump_out, &a);
 	dump_close(tmp, final);
 out:
