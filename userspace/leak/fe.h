@@ -122,9 +122,12 @@ struct symbolizer *sym_open(const char *maps, size_t len, const struct dump_modu
 /*
  * The frames of one return address, innermost first (inlined calls are
  * frames of their own; the last is the function that holds the code), at
- * most max; returns how many. Strings are the caller's to free.
+ * most max; returns how many. Strings are the caller's to free. A function
+ * name_only() accepts gets its name only: no line table, no inlines (libc's
+ * start-up frames: their debug info would cost most of the report's time).
  */
-int sym_expand(struct symbolizer *s, uintptr_t ip, struct frame *out, int max);
+int sym_expand(struct symbolizer *s, uintptr_t ip, struct frame *out, int max,
+	       int (*name_only)(const char *sym));
 void sym_close(struct symbolizer *s);
 
 /* suppress.c */

@@ -46,7 +46,7 @@ struct stack *dump_stack(struct dump *d, uint32_t id)
 	struct frame *out = NULL, tmp[EXPAND_MAX];
 	size_t n = 0, cap = 0;
 	for (int k = 0; k < s->n; k++) {
-		int got = sym_expand(d->sym, s->f[k].ip, tmp, EXPAND_MAX);
+		int got = sym_expand(d->sym, s->f[k].ip, tmp, EXPAND_MAX, below_main);
 		if (got < 1)
 			continue;
 		const char *outer = tmp[got - 1].func;

@@ -246,11 +246,14 @@ static int self_phdr(struct dl_phdr_info *info, size_t size, void *arg)
 /* x86-64: a function may keep data up to 128 bytes below its stack pointer */
 #define RED_ZONE 128
 
+#define MAX_LIVE 64
+
 struct stack_q {
 	uintptr_t lo, hi;
 	int live, dead, self;
-	int n_parked;	/* live threads here whose stack pointer we know */
-	uintptr_t sp;
+	int n_live;	/* live threads' stacks here: range, where live frames start */
+	uintptr_t live_lo[MAX_LIVE], live_hi[MAX_LIVE], live_from[MAX_LIVE];
+	uint8_t live_self[MAX_LIVE];
 	int n_tcb;	/* dead threads' descriptors in this mapping: still roots */
 	uintptr_t tcb_lo[MAX_TCB], tcb_hi[MAX_TCB];
 };
@@ -265,9 +268,13 @@ static void stack_overlap(uintptr_t lo, uintptr_t hi, int live, int self, uintpt
 		q->live++;
 		if (self)
 			q->self = 1;
-		if (sp >= q->lo && sp < q->hi) {
-			q->n_parked++;
-			q->sp = sp;
+		if (q->n_live < MAX_LIVE) {
+			int k = q->n_live++;
+			q->live_lo[k] = lo;
+			q->live_hi[k] = hi;
+			q->live_self[k] = (uint8_t)self;
+			/* parked: its live frames, and the red zone below them */
+			q->live_from[k] = sp >= lo + RED_ZONE && sp < hi ? sp - RED_ZONE : lo;
 		}
 	} else {
 		q->dead = 1;
@@ -306,6 +313,44 @@ static uintptr_t parse_hex(const char **pp)
 	}
 	*pp = p;
 	return v;
+}
+
+/*
+ * A mapping holding running threads' stacks: each from where its live
+ * frames start (us: the exit's stack pointer; a parked thread: its own).
+ * The kernel merges neighbouring anonymous mappings, so a glibc heap may
+ * share the mapping: the rest is a root only if it holds no heap block.
+ */
+static void scan_live_stacks(struct scan *s, struct stack_q *q, uintptr_t lo, uintptr_t hi)
+{
+	for (int k = 0; k < q->n_live; k++) {
+		uintptr_t a = q->live_lo[k] > lo ? q->live_lo[k] : lo;
+		uintptr_t b = q->live_hi[k] < hi ? q->live_hi[k] : hi;
+		uintptr_t from = q->live_self[k] && s->sp_from >= a && s->sp_from < b ? s->sp_from :
+				 q->live_from[k];
+		if (from > a && from < b)
+			a = from;
+		if (a < b)
+			scan_root(s, a, b);
+	}
+	if (q->n_live == MAX_LIVE || has_block(s, lo, hi) ||
+	    ((lo & ((64u << 20) - 1)) == 0 && hi - lo <= (64u << 20)))
+		return;
+	for (uintptr_t p = lo; p < hi;) {	/* the gaps between the stacks */
+		uintptr_t next = hi, skip_to = p;
+		for (int k = 0; k < q->n_live; k++) {
+			if (q->live_lo[k] <= p && q->live_hi[k] > p && q->live_hi[k] > skip_to)
+				skip_to = q->live_hi[k];
+			else if (q->live_lo[k] > p && q->live_lo[k] < next)
+				next = q->live_lo[k];
+		}
+		if (skip_to > p) {
+			p = skip_to;
+			continue;
+		}
+		scan_root(s, p, next);
+		p = next;
+	}
 }
 
 /* One line of /proc/self/maps: is it a root, and which part? */
@@ -355,21 +400,21 @@ static void map_line(struct scan *s, const char *line, const char *eol)
 			return;
 		}
 	}
-anon:
-	if (has_block(s, lo, hi))
-		return;	/* a malloc heap or a large block's own mapping */
-	if ((lo & ((64u << 20) - 1)) == 0 && hi - lo <= (64u << 20))
-		return;	/* glibc arena heap (HEAP_MAX_SIZE-aligned), maybe all free */
+anon:;
 	static struct stack_q q;
 	memset(&q, 0, sizeof(q));
 	q.lo = lo;
 	q.hi = hi;
 	mwl_threads_walk(stack_overlap, &q);
-	if (q.live && s->sp_from >= lo && s->sp_from < hi)
-		scan_root(s, s->sp_from, hi);	/* us: only live frames */
-	else if (q.live == 1 && q.n_parked == 1 && q.sp >= lo + RED_ZONE)
-		scan_root(s, q.sp - RED_ZONE, hi);	/* parked: its live frames */
-	else if (q.live || !q.dead)
+	if (q.live) {
+		scan_live_stacks(s, &q, lo, hi);
+		return;
+	}
+	if (has_block(s, lo, hi))
+		return;	/* a malloc heap or a large block's own mapping */
+	if ((lo & ((64u << 20) - 1)) == 0 && hi - lo <= (64u << 20))
+		return;	/* glibc arena heap (HEAP_MAX_SIZE-aligned), maybe all free */
+	if (!q.dead)
 		scan_root(s, lo, hi);
 	else if (q.n_tcb) {
 		/* glibc stores dtv + 1 there; the dtv is glibc's, kept for reuse */

@@ -207,7 +207,8 @@ static void set_common(struct frame *f, uintptr_t ip, const char *mod, uintptr_t
 	f->offset = offset;
 }
 
-int sym_expand(struct symbolizer *s, uintptr_t ip, struct frame *out, int max)
+int sym_expand(struct symbolizer *s, uintptr_t ip, struct frame *out, int max,
+	       int (*name_only)(const char *sym))
 {
 	/* a return address: the call is the instruction before it */
 	Dwarf_Addr pc = ip - 1;
@@ -235,6 +236,12 @@ int sym_expand(struct symbolizer *s, uintptr_t ip, struct frame *out, int max)
 		mod = unloaded_path;
 	uintptr_t offset = ip - start;
 	const char *sym = dwfl_module_addrname(m, pc);
+	if (sym && name_only && name_only(sym)) {
+		set_common(out, ip, mod, offset);
+		out->mangled = strdup(sym);
+		out->func = demangled(sym);
+		return 1;
+	}
 
 	/* the address's own line: the innermost frame's */
 	char *file = NULL;
