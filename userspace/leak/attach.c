@@ -112,7 +112,19 @@ static void set_word(const struct dyn_info *d, uintptr_t *slot, uintptr_t val)
 		mprotect((void *)page, (size_t)getpagesize(), PROT_READ);
 }
 
-static void patch_object(const struct dl_phdr_info *info)
+/*
+ * Functions that take a block back: routed in a first pass over every
+ * object, so that no block a hook hands out can reach a real free() through
+ * an entry not yet rewritten. (Before the second pass they only see blocks
+ * without headers, which they pass through.)
+ */
+static int takes_back(const char *name)
+{
+	return !strncmp(name, "_Zd", 3) || strstr(name, "free") || strstr(name, "realloc") ||
+	       strstr(name, "close") || !strcmp(name, "malloc_usable_size");
+}
+
+static void patch_object(const struct dl_phdr_info *info, int pass)
 {
 	struct dyn_info d;
 	memset(&d, 0, sizeof(d));
@@ -154,6 +166,8 @@ static void patch_object(const struct dl_phdr_info *info)
 			if (!s->st_name)
 				continue;
 			const char *name = d.strtab + s->st_name;
+			if (takes_back(name) != (pass == 0))
+				continue;
 			void *hook = hook_for(name);
 			if (!hook)
 				continue;
@@ -168,20 +182,21 @@ static void patch_object(const struct dl_phdr_info *info)
 
 static int patch_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	(void)size, (void)arg;
+	(void)size;
 	if (info->dlpi_addr == self_base)
 		return 0;	/* our own calls must reach the real functions */
 	const char *name = info->dlpi_name ? info->dlpi_name : "";
 	if (strstr(name, "linux-vdso") || strstr(name, "/ld-linux"))
 		return 0;	/* ld.so allocates through its own pointers to libc */
-	patch_object(info);
+	patch_object(info, *(int *)arg);
 	return 0;
 }
 
 static void patch_all(void)
 {
 	mwl_busy++;
-	dl_iterate_phdr(patch_cb, NULL);
+	for (int pass = 0; pass < 2; pass++)
+		dl_iterate_phdr(patch_cb, &pass);
 	mwl_busy--;
 }
 
