@@ -35,8 +35,7 @@ install: module userspace
 	install -m 0755 userspace/memwatch-read $(DESTDIR)$(PREFIX)/bin/
 	@if [ -f userspace/memwatch-leak ]; then \
 		install -m 0755 userspace/memwatch-leak $(DESTDIR)$(PREFIX)/bin/ && \
-		install -m 0644 userspace/libmemwatch-leak.so userspace/libmemwatch-leak-attach.so \
-			$(DESTDIR)$(PREFIX)/lib/; fi
+		install -m 0644 userspace/libmemwatch-leak.so $(DESTDIR)$(PREFIX)/lib/; fi
 
 run: all
 	bash scripts/run
