@@ -29,21 +29,7 @@
 #include <sys/types.h>
 #include "mwl.h"
 
-/*
- * libmemwatch-leak-attach.so, the copy memwatch-leak -p loads with dlopen,
- * cannot use initial-exec TLS: its 1.7 KB (the unwinder's per-thread
- * caches) would have to fit in glibc's spare static TLS for late-loaded
- * objects, 512 bytes, part of it taken by libstdc++. There it is
- * global-dynamic: __tls_get_addr allocates a thread's block with ld.so's
- * malloc, the program's real one (the library is not in the global scope),
- * never through our hooks.
- */
-#ifdef MWL_ATTACH_LIB
-#define MWL_TLS __thread __attribute__((tls_model("global-dynamic")))
-#else
 #define MWL_TLS __thread __attribute__((tls_model("initial-exec")))
-#endif
-#define MWL_TLS_CACHE MWL_TLS
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define MWL_EXPORT __attribute__((visibility("default")))

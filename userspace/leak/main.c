@@ -415,19 +415,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.pid) {
-		/* -p loads the copy built for dlopen (lib.h: MWL_TLS_CACHE), next to the other */
-		char alib[PATH_MAX + 16];
-		size_t n = strlen(lib);
-		const char *base = "libmemwatch-leak.so";
-		snprintf(alib, sizeof(alib), "%s", lib);
-		if (!o.lib && n >= strlen(base) && !strcmp(lib + n - strlen(base), base))
-			snprintf(alib + n - strlen(base), sizeof(alib) - (n - strlen(base)), "libmemwatch-leak-attach.so");
-		if (access(alib, R_OK) != 0) {
-			fprintf(stderr, "memwatch-leak: %s not found (build it, or give --lib PATH)\n", alib);
-			free(lib);
-			return 1;
-		}
-		rc = attach_main(&o, o.pid, o.duration, alib);
+		rc = attach_main(&o, o.pid, o.duration, lib);
 		supp_free();
 		free(lib);
 		return rc;

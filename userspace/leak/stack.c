@@ -183,7 +183,7 @@ static int capture_slow(uintptr_t *ips)
 #endif
 
 /* the thread's previous stack; ids never change, so it never goes stale */
-static MWL_TLS_CACHE struct {
+static MWL_TLS struct {
 	int n;
 	uint32_t id;
 	uintptr_t ips[MWL_MAX_DEPTH];

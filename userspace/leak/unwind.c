@@ -62,7 +62,7 @@ static _Atomic uint32_t rules_gen;	/* bumped when dlclose() empties the table */
  * without a probe. Loops that allocate walk the same path again and again.
  */
 #define WALK_MAX (MWL_MAX_DEPTH + 8)
-static MWL_TLS_CACHE struct {
+static MWL_TLS struct {
 	uint32_t gen;
 	int n;
 	uintptr_t ip[WALK_MAX];
