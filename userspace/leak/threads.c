@@ -217,7 +217,7 @@ static void park_handler(int sig, siginfo_t *si, void *ucv)
 }
 
 static struct sigaction old_sa;
-static int stopped;
+static int stopped, all_answered;
 
 static void poke(struct park *p, int g, int *waiting)
 {
@@ -254,8 +254,10 @@ void mwl_threads_stop(void)
 				done++;
 		if (main_park.tid != gettid() && atomic_load(&main_park.parked) == g)
 			done++;
-		if (done >= waiting)
+		if (done >= waiting) {
+			all_answered = 1;
 			break;
+		}
 		nanosleep(&tick, NULL);
 	}
 }
@@ -266,7 +268,11 @@ void mwl_threads_release(void)
 		return;
 	stopped = 0;
 	atomic_store(&release_gen, atomic_load(&stop_gen));
-	sigaction(PARK_SIG, &old_sa, NULL);
+	/* a thread that has not answered may take the signal later: it must
+	 * find our handler (which returns at once now), not SIG_DFL's exit */
+	if (all_answered)
+		sigaction(PARK_SIG, &old_sa, NULL);
+	all_answered = 0;
 }
 
 /* a thread of the program other than the caller is still running */
