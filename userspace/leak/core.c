@@ -218,6 +218,18 @@ void mwl_init(void)
 	RESOLVE(op_new_array_al, "_ZnamSt11align_val_t");
 	mwl_busy++;
 	config_read();
+	mwl_start_tracking();
+	errno = saved;
+}
+
+/*
+ * Tracking's own state (internal memory, stacks, unwinder, block table),
+ * after the configuration is known: at start-up, or when memwatch-leak -p
+ * loads us into a running process (attach.c). busy is held by the caller.
+ */
+void mwl_start_tracking(void)
+{
+	int saved = errno;
 	if (mwl_cfg.enabled) {
 		region_map(&arena, (size_t)32 << 30);
 		region_map(&scratch, (size_t)16 << 30);
@@ -297,6 +309,10 @@ __attribute__((destructor)) static void mwl_dtor(void)
 {
 	if (atomic_load(&mwl_state) != ST_READY)
 		return;
+	if (mwl_attached) {	/* attached late: no scan, what is outstanding */
+		mwl_attach_exit();
+		return;
+	}
 	if (mwl_exit_regs.tid == gettid()) {
 		/* libc's own blocks go, as under valgrind: only if no other thread
 		 * of the program still runs (freeres frees what threads use) */

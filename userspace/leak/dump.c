@@ -191,6 +191,8 @@ static void dump_close(const char *tmp, const char *final)
 static void fd_line(int fd, uint32_t stack, const char *what, void *arg)
 {
 	struct agg *a = arg;
+	if (fd == dump_out.fd)	/* attached, our own open() is libc's: the hook never saw it */
+		return;
 	mwl_out_str(&dump_out, "fd ");
 	mwl_out_u64(&dump_out, (uint64_t)fd);
 	mwl_out_ch(&dump_out, ' ');
@@ -295,13 +297,13 @@ out:
 static void periodic_add(struct mwl_blk *b, void *arg)
 {
 	struct agg *a = arg;
-	if (b->birth <= a->min_birth)
+	if (b->birth <= a->min_birth && b->birth >= mwl_attach_birth)
 		agg_add(a, b->stack, MWL_CLASS_OUTSTANDING, b->fn, b->size);
 }
 
 static uint64_t periodic_seq;
 
-static void report_periodic(const char *why)
+void mwl_report_periodic(const char *why)
 {
 	char tmp[512], final[512];
 	mwl_busy++;
@@ -319,6 +321,8 @@ static void report_periodic(const char *why)
 	write_maps(&dump_out);
 	if (!all)
 		mwl_table_walk(0, periodic_add, &a);
+	if (mwl_attached && mwl_cfg.fds)	/* -p: fds opened since attach and still open */
+		mwl_fd_walk(fd_line, &a);
 	write_sites_and_stacks(&dump_out, &a);
 	dump_close(tmp, final);
 out:
@@ -341,7 +345,9 @@ static void *reporter(void *unused)
 	(void)unused;
 	struct timespec t0, now, tick = { 0, 100 * 1000 * 1000 };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	uint32_t last = 0;
+	/* a reporter restarted by a later attach keeps the clock going */
+	uint32_t base = atomic_load(&mwl_now), last = base;
+	t0.tv_sec -= base;
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);	/* signals go to the program's threads */
@@ -351,10 +357,10 @@ static void *reporter(void *unused)
 		uint32_t secs = (uint32_t)(now.tv_sec - t0.tv_sec);
 		atomic_store(&mwl_now, secs);
 		if (atomic_exchange(&signalled, 0))
-			report_periodic("signal");
+			mwl_report_periodic("signal");
 		else if (mwl_cfg.interval && secs - last >= mwl_cfg.interval) {
 			last = secs;
-			report_periodic("interval");
+			mwl_report_periodic("interval");
 		}
 	}
 	return NULL;

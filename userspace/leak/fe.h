@@ -27,6 +27,8 @@ struct options {
 	const char *supp[MAX_SUPP_FILES];
 	int n_supp;
 	char **argv;	/* the program and its arguments */
+	int pid;	/* -p: attach to this process instead */
+	unsigned duration;	/* -p: detach after SECS (0: at Ctrl-C or exit) */
 };
 
 struct frame {
@@ -106,6 +108,13 @@ struct stack *dump_stack(struct dump *d, uint32_t id);
 extern pid_t fe_main_pid;
 /* returns 1 if there were errors (leaks, mismatches, fds) to report */
 int report_print(FILE *out, struct dump *d, const struct options *o, int status, const char *main_exe);
+
+/* main.c: print and remove the dumps named prefix* in dir */
+int report_files(const struct options *o, const char *dir, const char *prefix, pid_t main_pid, int status);
+void report_dir_remove(const char *dir);
+
+/* attach_fe.c: memwatch-leak -p */
+int attach_main(const struct options *o, pid_t pid, unsigned duration, const char *lib);
 
 /* symbolize.c */
 struct symbolizer;

@@ -73,6 +73,12 @@ extern MWL_TLS int mwl_busy;
 extern _Atomic uint32_t mwl_now;	/* seconds since start, coarse */
 
 void mwl_init(void);
+void mwl_start_tracking(void);	/* after the configuration is read; busy held */
+
+/* attach.c: memwatch-leak -p loaded us into a running process */
+extern int mwl_attached;
+extern uint32_t mwl_attach_birth;	/* blocks born before this are an earlier attach's */
+void mwl_attach_exit(void);
 
 /* ready, enabled, not busy */
 static inline int mwl_tracking(void)
@@ -215,6 +221,7 @@ extern int mwl_forked;	/* this process is a fork of a traced one */
 void mwl_report_exit(uintptr_t sp, const struct mwl_exit_regs *regs);
 void mwl_libc_freeres(void);
 void mwl_reporter_start(void);
+void mwl_report_periodic(const char *why);
 void mwl_reporter_after_fork_child(void);
 
 /* out.c: formatted writes through a static buffer, no malloc */

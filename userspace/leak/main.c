@@ -23,6 +23,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: memwatch-leak [OPTIONS] [--] PROGRAM [ARGS...]\n"
+"       memwatch-leak -p PID [--duration SECS] [-i SECS] [-a SECS] [--fds] [-j] [-o FILE]\n"
 "Run PROGRAM and report the heap blocks it leaked, grouped by allocation stack,\n"
 "largest first, classified as valgrind does (definitely/indirectly/possibly lost,\n"
 "still reachable). The report goes to stderr; PROGRAM's exit status is passed on.\n"
@@ -41,13 +42,17 @@ static void usage(FILE *f)
 "  -e, --follow-exec        programs PROGRAM executes are traced too (default: not)\n"
 "      --error-exitcode N   exit N if leaks, mismatched frees or open fds were found\n"
 "      --lib PATH           the preload library (default: next to this program)\n"
+"  -p, --pid PID            attach to a running process; report its allocations made\n"
+"                           since then and still outstanding, at -i and at detach\n"
+"      --duration SECS      with -p: detach after SECS (default: Ctrl-C or its exit)\n"
 "  -h, --help               this text\n"
 "\n"
 "Examples:\n"
 "  memwatch-leak ./server --port 8080\n"
 "  memwatch-leak --json -o leaks.%%p.json make test\n"
 "  memwatch-leak --fds --error-exitcode 99 ./unit-tests\n"
-"  memwatch-leak -i 10 -a 60 --signal USR2 ./daemon   # growth every 10 s\n",
+"  memwatch-leak -i 10 -a 60 --signal USR2 ./daemon   # growth every 10 s\n"
+"  memwatch-leak -p 4242 -i 60 -a 30 --duration 600   # a running server\n",
 		MWL_MAX_DEPTH, MWL_DEFAULT_DEPTH);
 }
 
@@ -89,7 +94,7 @@ static int bad(const char *what, const char *val)
 /* 0 = run, 1 = --help given, 2 = usage error */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_FDS = 256, OPT_SIGNAL, OPT_LIB, OPT_ERROR_EXIT };
+	enum { OPT_FDS = 256, OPT_SIGNAL, OPT_LIB, OPT_ERROR_EXIT, OPT_DURATION };
 	static const struct option longs[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
@@ -104,6 +109,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "follow-exec", no_argument, NULL, 'e' },
 		{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXIT },
 		{ "lib", required_argument, NULL, OPT_LIB },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,7 +119,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->depth = MWL_DEFAULT_DEPTH;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:jrd:s:i:a:feh", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:jrd:s:i:a:fehp:", longs, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->output = optarg; break;
 		case 'j': o->json = 1; break;
@@ -150,12 +157,40 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->error_exitcode = (int)v;
 			break;
 		case OPT_LIB: o->lib = optarg; break;
+		case 'p':
+			if (parse_uint(optarg, 1u << 22, &v) || !v)
+				return bad("--pid", optarg);
+			o->pid = (int)v;
+			break;
+		case OPT_DURATION:
+			if (parse_uint(optarg, 86400 * 365, &v) || !v)
+				return bad("--duration", optarg);
+			o->duration = v;
+			break;
 		case 'h': usage(stdout); return 1;
 		default:
 			fprintf(stderr, "memwatch-leak: unknown option '%s'\n", argv[optind - 1]);
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (o->pid) {
+		if (optind < argc) {
+			fprintf(stderr, "memwatch-leak: -p attaches to a running process; give no program\n");
+			usage(stderr);
+			return 2;
+		}
+		if (o->signal || o->follow_fork || o->follow_exec || o->error_exitcode || o->show_reachable) {
+			fprintf(stderr, "memwatch-leak: --signal, -f, -e, -r and --error-exitcode are not available with -p\n");
+			usage(stderr);
+			return 2;
+		}
+		return 0;
+	}
+	if (o->duration) {
+		fprintf(stderr, "memwatch-leak: --duration needs -p\n");
+		usage(stderr);
+		return 2;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "memwatch-leak: no program to run\n");
@@ -315,7 +350,7 @@ static int report_one(const struct options *o, const char *path, pid_t main_pid,
 	return errors;
 }
 
-static int report_files(const struct options *o, const char *dir, const char *prefix,
+int report_files(const struct options *o, const char *dir, const char *prefix,
 			pid_t main_pid, int status)
 {
 	size_t n;
@@ -329,7 +364,7 @@ static int report_files(const struct options *o, const char *dir, const char *pr
 	return errors;
 }
 
-static void remove_dir(const char *dir)
+void report_dir_remove(const char *dir)
 {
 	size_t n;
 	char **files = list_dir(dir, "", &n);
@@ -379,6 +414,12 @@ int main(int argc, char **argv)
 			o.lib ? o.lib : "libmemwatch-leak.so");
 		return 1;
 	}
+	if (o.pid) {
+		rc = attach_main(&o, o.pid, o.duration, lib);
+		supp_free();
+		free(lib);
+		return rc;
+	}
 	const char *tmpdir = getenv("TMPDIR");
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/memwatch-leak.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -422,7 +463,7 @@ int main(int argc, char **argv)
 	close(execpipe[0]);
 	if (got > 0) {	/* nothing ran: nothing to report */
 		waitpid(child, NULL, 0);
-		remove_dir(dir);
+		report_dir_remove(dir);
 		free(lib);
 		return exec_err == ENOENT ? 127 : 126;
 	}
@@ -467,7 +508,7 @@ int main(int argc, char **argv)
 	}
 	/* other processes: forked children (--follow-fork), exec'd programs */
 	errors |= report_files(&o, dir, "dump.", child, -1);
-	remove_dir(dir);
+	report_dir_remove(dir);
 	supp_free();
 	free(lib);
 	free(main_exe);

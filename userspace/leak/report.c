@@ -476,6 +476,10 @@ int report_print(FILE *out, struct dump *d, const struct options *o, int status,
 				(unsigned long long)s->growth, fn_name(s->fn));
 			text_stack(out, d, s->stack);
 		}
+		for (size_t i = 0; i < d->n_fds; i++) {	/* -p --fds */
+			fprintf(out, "\nfile descriptor %d open, opened by %s\n", d->fds[i].fd, d->fds[i].what);
+			text_stack(out, d, d->fds[i].stack);
+		}
 		fprintf(out, "\nmemwatch-leak[%d]: %llu bytes in %llu blocks outstanding\n\n", (int)d->pid,
 			(unsigned long long)sum_b[MWL_CLASS_OUTSTANDING], (unsigned long long)sum_n[MWL_CLASS_OUTSTANDING]);
 	} else {
