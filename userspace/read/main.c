@@ -407,7 +407,8 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 		o->interval = 2;
 	if (o->count && !o->interval)
 		return usage_error("%s", "--count needs --interval or --watch");
-	err = check_view_options(o);
+	/* --cluster checked its own options above: -c and -t mean other things there. */
+	err = o->cluster ? -1 : check_view_options(o);
 	if (err >= 0)
 		return err;
 	o->color = !strcmp(color, "always") ||
