@@ -151,9 +151,16 @@ rows=$(awk '/^# processes:/ { on = 1; next } /^#/ { on = 0 } on' "$tmp/ef" | wc 
 recent=$(awk '/^# recent:/ { on = 1; next } /^#/ { on = 0 } on' "$tmp/ef" | wc -l)
 [ "$rows" -le 16 ] && [ "$recent" = 0 ]
 t_check $? "frag_extfrag_slots=16 frag_extfrag_ring=0: $rows rows <= 16, no recent events" "$(head -n 20 "$tmp/ef")"
+# read_file FILE: cat it; the events stream is read until EAGAIN (cat would block)
+read_file() {
+	if [ "${1##*/}" = events ]; then
+		case $("$P/events_read" nonblock 2>&1) in eagain*) return 0 ;; *) return 1 ;; esac
+	fi
+	cat "$1" >/dev/null
+}
 for f in $MW/*; do
 	[ -f "$f" ] && [ -r "$f" ] || continue
-	cat "$f" >/dev/null
+	read_file "$f"
 	t_check $? "all smallest: $(basename "$f") reads"
 done
 no_report "all smallest"
@@ -189,7 +196,7 @@ t_eq "$(st reclaim.ring_size):$(st allocfail.ring_size)" "4096:4096" "all larges
 t_check $? "all largest: at least one of the big tables fits in the guest"
 for f in $MW/*; do
 	[ -f "$f" ] && [ -r "$f" ] || continue
-	cat "$f" >/dev/null 2>"$tmp/err"
+	read_file "$f" 2>"$tmp/err"
 	rc=$?
 	[ $rc = 0 ] || grep -q 'Cannot allocate memory' "$tmp/err"
 	t_check $? "all largest: $(basename "$f") reads (or says ENOMEM)" "$(cat "$tmp/err")"
