@@ -48,6 +48,7 @@ open(path, "w").write("\n".join(head + rows) + "\n")
 PY
 
 start() { # ROOT PROCFS
+	SERVER_PROC=$2
 	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	MEMWATCH_ROOT=$1 MEMWATCH_PROCFS=$2 userspace/memwatchd/memwatchd-serve \
 		--listen "127.0.0.1:$PORT" ${DB:+--db "$DB"} 2>"$TMP/serve.log" &
@@ -67,7 +68,7 @@ run_browser() { # NAME
 		"#"*) printf '%s\n' "$line" ;;
 		*) t_diag "$line" ;;
 		esac
-	done < <(cd "$WEB" && MW_TAP_BARE=1 MW_EXPECT_RECORDING=${EXPECT:-} timeout 120 node browser-test.mjs \
+	done < <(cd "$WEB" && MW_TAP_BARE=1 MW_EXPECT_RECORDING=${EXPECT:-} MW_SERVER_PROC=$SERVER_PROC timeout 120 node browser-test.mjs \
 		"http://127.0.0.1:$PORT/" "$LOGS/dashboard-$1.png" 2>&1)
 }
 
@@ -87,7 +88,8 @@ kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=
 
 # A recording of the last 5 minutes (30 samples 10 s apart, ending 10 s ago)
 # over this host's zones (/proc/buddyinfo): zone z's unusable_pm at order O
-# is 100 + 10 z + i and extfrag_pm 500 + i at sample i; direct_stall_ns
+# is 100 + 10 z + i and extfrag_pm 500 + i at sample i (-1000, "an
+# allocation would succeed", for the first ten samples); direct_stall_ns
 # i^2 ms, allocfail failures 3 i. The page must draw them from it.
 if command -v sqlite3 >/dev/null; then
 	now=$(date +%s)
@@ -102,7 +104,7 @@ if command -v sqlite3 >/dev/null; then
 			printf "INSERT INTO counter VALUES (%d, \"allocfail\", \"failures\", %d);\n", i + 1, 3 * i;
 			for (z = 0; z < nz; z++)
 				for (o = 0; o < 11; o++)
-					printf "INSERT INTO frag VALUES (%d, %d, \"%s\", %d, %d, %d, %d);\n", i + 1, node[z], zone[z], o, 10 + o, 100 + 10 * z + i, 500 + i;
+					printf "INSERT INTO frag VALUES (%d, %d, \"%s\", %d, %d, %d, %d);\n", i + 1, node[z], zone[z], o, 10 + o, 100 + 10 * z + i, i < 10 ? -1000 : 500 + i;
 		}
 		print "COMMIT;"
 	  }' /proc/buddyinfo; } | sqlite3 "$TMP/rec.db" 2>"$TMP/sql.err"

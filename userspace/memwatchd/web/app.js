@@ -197,7 +197,7 @@ function drawFrag(frag) {
 		const r = zones[z].find(x => x.order === order);
 		for (const [key, store] of [["unusable_index", series.unusable], ["extfrag_index", series.extfrag]]) {
 			store[z] = store[z] || [];
-			store[z].push(haveIdx && r ? r[key] : null);
+			store[z].push(haveIdx && r ? indexPoint(key, r[key]) : null);
 			if (store[z].length > KEEP_POINTS)
 				store[z].shift();
 		}
@@ -210,6 +210,15 @@ function drawFrag(frag) {
 		});
 	}
 	charts.fragidx.update();
+}
+
+// The kernel's extfrag index is -1 when an allocation of that order would
+// succeed: there is no fragmentation to speak of, so the line has a gap
+// there rather than a dip below zero that reads as a value.
+function indexPoint(key, v, scale = 1) {
+	if (v === null || v === undefined || (key === "extfrag_index" && v < 0))
+		return null;
+	return v / scale;
 }
 
 function drawCalls(logs) {
@@ -301,9 +310,9 @@ async function drawRecordedFrag(frag) {
 			api("history?column=extfrag_pm" + q)]);
 		labels = u.points.map(p => new Date(p[0]).toLocaleTimeString());
 		const name = "node" + z.node + " " + z.zone;
-		sets.push({ label: name + " unusable", data: u.points.map(p => p[1] === null ? null : p[1] / 1000),
+		sets.push({ label: name + " unusable", data: u.points.map(p => indexPoint("unusable_index", p[1], 1000)),
 			borderColor: palette[i % 10] },
-		{ label: name + " extfrag", data: e.points.map(p => p[1] === null ? null : p[1] / 1000),
+		{ label: name + " extfrag", data: e.points.map(p => indexPoint("extfrag_index", p[1], 1000)),
 			borderColor: palette[i % 10], borderDash: [4, 3] });
 	}
 	charts.fragidx.data.labels = labels;
