@@ -105,6 +105,37 @@ void *mwl_scratch_alloc(size_t n);
 void mwl_scratch_reset(void);
 int mwl_is_internal(uintptr_t lo, uintptr_t hi);
 
+/*
+ * tcache.c: the thread's caches, behind one TLS pointer (NULL: not made
+ * yet; MWL_TC_DEAD: the thread is exiting, go without). Only ever used
+ * with busy set.
+ */
+#define MWL_WALK_MAX (MWL_MAX_DEPTH + 8)
+struct mwl_tcache {
+	struct {	/* stack.c: the thread's previous stack */
+		int n;
+		uint32_t id;
+		uintptr_t ips[MWL_MAX_DEPTH];
+	} last;
+	struct {	/* unwind.c: the thread's previous walk, frame by frame */
+		uint32_t gen;
+		int n;
+		uintptr_t ip[MWL_WALK_MAX];
+		uint64_t val[MWL_WALK_MAX];
+	} walk;
+};
+#define MWL_TC_DEAD ((struct mwl_tcache *)1)
+extern MWL_TLS struct mwl_tcache *mwl_tc;
+struct mwl_tcache *mwl_tcache_make(void);
+unsigned long mwl_tcache_live(void);
+static inline struct mwl_tcache *mwl_tcache(void)
+{
+	struct mwl_tcache *t = mwl_tc;
+	if (likely((uintptr_t)t > 1))
+		return t;
+	return mwl_tcache_make();
+}
+
 /* stack.c */
 void mwl_stack_init(void);
 /*
