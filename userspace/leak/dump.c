@@ -297,7 +297,8 @@ out:
 static void periodic_add(struct mwl_blk *b, void *arg)
 {
 	struct agg *a = arg;
-	if (b->birth <= a->min_birth && b->birth >= mwl_attach_birth)
+	if (b->birth <= a->min_birth && b->birth >= mwl_attach_birth &&
+	    !(mwl_side && mwl_block_gone(b->addr, b->size)))
 		agg_add(a, b->stack, MWL_CLASS_OUTSTANDING, b->fn, b->size);
 }
 

@@ -79,6 +79,7 @@ void mwl_start_tracking(void);	/* after the configuration is read; busy held */
 extern int mwl_attached;
 extern uint32_t mwl_attach_birth;	/* blocks born before this are an earlier attach's */
 void mwl_attach_exit(void);
+int mwl_block_gone(uintptr_t p, size_t n);	/* freed behind our back (attached) */
 
 /* ready, enabled, not busy */
 static inline int mwl_tracking(void)
@@ -168,8 +169,13 @@ struct mwl_blk {
 	uint16_t pad;
 	uint32_t birth;
 };
-/* a tracked block's header, just before the program's address */
+/*
+ * a tracked block's header, just before the program's address; attached
+ * (mwl_side), in a side table instead, and the program's address is the
+ * real block's
+ */
 #define MWL_HDR 16
+extern int mwl_side;
 void mwl_table_init(void);
 /*
  * raw: a real block with off bytes (MWL_HDR, or a power of two above it)
@@ -179,9 +185,10 @@ void mwl_table_init(void);
 void *mwl_table_add(void *raw, size_t off, size_t size, uint32_t stack, int fn);
 /* a tracked block's offset from its real block (its size in *size), or 0 */
 size_t mwl_table_offset(const void *p, size_t *size);
+int mwl_table_has(const void *p);
 /*
- * Takes p out of the table: returns its real block (*out filled), p if it
- * is not tracked, or NULL if it must stay allocated (quiet: from inside a
+ * Takes p out of the table: returns its real block (*out filled; out->addr
+ * is 0 if p is not tracked), p if it is not tracked, or NULL if it must stay allocated (quiet: from inside a
  * hook or after the report, when the stripe is locked).
  */
 void *mwl_table_take(void *p, struct mwl_blk *out, int quiet);
