@@ -333,10 +333,14 @@ static int malloc_in_executable(void)
  * report asks glibc's chunk headers whether the block is still allocated,
  * reading through process_vm_readv (a freed large block is unmapped: an
  * EFAULT, not a SIGSEGV). Gone: its page is unmapped; it holds tcache's
- * key (in a tcache bin); the next chunk says it is free (in a bin). What
- * this cannot see: a block in a fastbin (chunks of up to 128 bytes once the
- * thread's tcache bin is full) or merged into the top chunk; those are
- * listed until their address is allocated again (Documentation/leak.md).
+ * key (in a tcache bin); the size field in front of it is not one glibc
+ * gives a block of its size (the address is inside another chunk now, or
+ * in a mapping of another shape); the next chunk says it is free (in a
+ * bin). What this cannot see: a block in a fastbin (chunks of up to 128
+ * bytes once the thread's tcache bin is full), merged into the top chunk,
+ * or allocated again at the same address by the program's own saved
+ * malloc(); those are listed until the address is ours again
+ * (Documentation/leak.md).
  */
 static uintptr_t tcache_key;	/* glibc's (2.34+) mark in freed tcache chunks */
 
@@ -360,16 +364,26 @@ static void learn_tcache_key(void)
 
 int mwl_block_gone(uintptr_t p, size_t n)
 {
-	uintptr_t w[3];	/* the chunk's size field, the block's first two words */
-	if (!read_self(p - sizeof(uintptr_t), w, sizeof(w)))
+	/* the chunk's prev_size and size fields, the block's first two words */
+	uintptr_t w[4];
+	const size_t page = 4096;
+	if (!read_self(p - 2 * sizeof(uintptr_t), w, sizeof(w)))
 		return 1;
-	if (tcache_key && w[2] == tcache_key)
+	if (tcache_key && w[3] == tcache_key)
 		return 1;
-	size_t head = w[0], csize = head & ~(size_t)7;
-	if (csize < n || csize - n < sizeof(uintptr_t))
-		return 1;	/* not the chunk it was */
-	if (head & 2)	/* IS_MMAPPED: mapped, so still allocated */
-		return 0;
+	size_t head = w[1], csize = head & ~(size_t)7;
+	if (csize < n + sizeof(uintptr_t) || (csize & 15))
+		return 1;	/* not a chunk that holds it */
+	if (head & 2) {	/* IS_MMAPPED: its own mapping, whole pages from its start */
+		uintptr_t start = p - 2 * sizeof(uintptr_t) - w[0];
+		return ((start | (w[0] + csize)) & (page - 1)) || (head & 4);
+	}
+	/* what glibc gives for max(n, 16) bytes, or a little more (a split's rest) */
+	size_t want = ((n < 16 ? 16 : n) + sizeof(uintptr_t) + 15) & ~(size_t)15;
+	if (want < 32)
+		want = 32;
+	if (csize > want + 32 && csize > 64)
+		return 1;
 	uintptr_t next;
 	if (!read_self(p - 2 * sizeof(uintptr_t) + csize + sizeof(uintptr_t), &next, sizeof(next)))
 		return 1;
