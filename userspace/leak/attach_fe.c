@@ -72,7 +72,11 @@ static void explain_eperm(pid_t pid)
 	fprintf(stderr, "memwatch-leak: cannot attach to process %d: ptrace not permitted", (int)pid);
 	if (*buf && atoi(buf) == 3)
 		fprintf(stderr, " (Yama ptrace_scope is 3: no process may attach; only a reboot changes that)");
-	else if (*buf && atoi(buf) >= 1 && !has_cap)
+	else if (*buf && atoi(buf) == 1 && !has_cap)
+		fprintf(stderr, " (Yama ptrace_scope is 1: only a process's ancestors may attach to it; run "
+			"memwatch-leak as root (CAP_SYS_PTRACE), start the program under memwatch-leak instead, "
+			"or set kernel.yama.ptrace_scope=0)");
+	else if (*buf && atoi(buf) >= 2 && !has_cap)
 		fprintf(stderr, " (Yama ptrace_scope is %d: attaching needs CAP_SYS_PTRACE, i.e. root, "
 			"or set kernel.yama.ptrace_scope=0)", atoi(buf));
 	else if (other_user && !has_cap)
