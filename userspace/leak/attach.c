@@ -275,7 +275,8 @@ static void patch_all(void)
 static void *hook_dlopen(const char *file, int mode)
 {
 	void *h = real_dlopen(file, mode);
-	if (h && mwl_attached)
+	/* detached, only a pointer taken while attached leads here: leave the GOT alone */
+	if (h && mwl_attached && atomic_load(&mwl_state) == ST_READY)
 		patch_all();
 	return h;
 }
