@@ -128,7 +128,6 @@ struct mwl_tcache {
 #define MWL_TC_DEAD ((struct mwl_tcache *)1)
 extern MWL_TLS struct mwl_tcache *mwl_tc;
 struct mwl_tcache *mwl_tcache_make(void);
-unsigned long mwl_tcache_live(void);
 static inline struct mwl_tcache *mwl_tcache(void)
 {
 	struct mwl_tcache *t = mwl_tc;

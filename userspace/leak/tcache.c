@@ -10,9 +10,9 @@
  * exit through a pthread key destructor. A hook that runs after the
  * destructor (another key's destructor allocating) finds the DEAD mark and
  * goes without caches: they only save work, the results are the same.
- * Global-dynamic TLS would need __tls_get_addr, which allocates the
- * thread's block for a dlopen'd object with malloc on first use: that
- * is a hook calling itself before its busy flag exists.
+ * Global-dynamic TLS would go through __tls_get_addr, which allocates a
+ * thread's block with malloc on its first access: preloaded, that malloc
+ * is our hook, which needs its TLS again to know it is busy.
  */
 #include "lib.h"
 #include <sys/mman.h>
@@ -21,17 +21,14 @@ MWL_TLS struct mwl_tcache *mwl_tc;
 
 static pthread_key_t tc_key;
 static _Atomic int tc_key_state;	/* 0 none, 1 creating, 2 made, 3 failed */
-static _Atomic unsigned long tc_live;
 
 #define TC_SIZE ((sizeof(struct mwl_tcache) + 4095) & ~(size_t)4095)
 
 static void tc_release(void *p)
 {
 	mwl_tc = MWL_TC_DEAD;
-	if (p && p != MWL_TC_DEAD) {
+	if (p && p != MWL_TC_DEAD)
 		munmap(p, TC_SIZE);
-		atomic_fetch_sub_explicit(&tc_live, 1, memory_order_relaxed);
-	}
 }
 
 static int tc_key_ready(void)
@@ -61,12 +58,6 @@ struct mwl_tcache *mwl_tcache_make(void)
 		mwl_tc = MWL_TC_DEAD;
 		return NULL;
 	}
-	atomic_fetch_add_explicit(&tc_live, 1, memory_order_relaxed);
 	mwl_tc = p;
 	return p;
-}
-
-unsigned long mwl_tcache_live(void)
-{
-	return atomic_load_explicit(&tc_live, memory_order_relaxed);
 }
