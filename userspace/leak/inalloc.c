@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define MAX_UNWOUND 64
+
 static const char *const alloc_fns[] = {
 	"malloc", "free", "calloc", "realloc", "reallocarray", "cfree", "aligned_alloc",
 	"memalign", "posix_memalign", "valloc", "pvalloc", "__libc_malloc", "__libc_free",
@@ -70,6 +72,9 @@ int inject_threads_in_allocator(pid_t pid, const pid_t *tids, int n, pid_t *tid,
 		dwfl_end(d);
 		return 0;
 	}
+	/* every thread waits stopped meanwhile: the first ones tell enough */
+	if (n > MAX_UNWOUND)
+		n = MAX_UNWOUND;
 	for (int i = 0; i < n; i++) {
 		struct hit h = { NULL, 0 };
 		dwfl_getthread_frames(d, tids[i], frame_cb, &h);
