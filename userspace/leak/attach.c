@@ -344,6 +344,7 @@ static int malloc_in_executable(void)
  * (Documentation/leak.md).
  */
 static uintptr_t tcache_key;	/* glibc's (2.34+) mark in freed tcache chunks */
+static int can_read_self;	/* process_vm_readv works here (seccomp may forbid it) */
 
 static int read_self(uintptr_t addr, void *buf, size_t n)
 {
@@ -353,6 +354,8 @@ static int read_self(uintptr_t addr, void *buf, size_t n)
 
 static void learn_tcache_key(void)
 {
+	uintptr_t probe = 1, got = 0;
+	can_read_self = read_self((uintptr_t)&probe, &got, sizeof(got)) && got == 1;
 	volatile uintptr_t *p = mwl_real.malloc(3 * sizeof(uintptr_t));
 	if (!p)
 		return;
@@ -368,6 +371,8 @@ int mwl_block_gone(uintptr_t p, size_t n)
 	/* the chunk's prev_size and size fields, the block's first two words */
 	uintptr_t w[4];
 	const size_t page = 4096;
+	if (!can_read_self)
+		return 0;	/* cannot tell: listed, as before the check */
 	if (!read_self(p - 2 * sizeof(uintptr_t), w, sizeof(w)))
 		return 1;
 	if (tcache_key && w[3] == tcache_key)
