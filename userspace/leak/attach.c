@@ -9,12 +9,14 @@
  * a dlopen'd object comes last in the lookup order. Rewriting the GOT is
  * what the dynamic linker itself would have written had we been preloaded.
  *
- * Detach never puts the old entries back: a block handed out while
- * attached carries our header, and whoever frees it later must reach our
- * free(), which strips it. Detached, the hooks are inert (state ST_DONE):
- * allocations go straight to the real functions, and frees look up the
- * start bitmap as always, so a block from before the attach (no bit) goes
- * to the real free() unchanged.
+ * Attached, blocks carry no header (the headers are in a side table,
+ * table.c): a block of ours is a block of the real allocator's, which any
+ * real free() or realloc() takes, including one the program saved before
+ * we came. So detach puts every GOT entry we rewrote back to what it held
+ * (when it still holds our hook), and the hooks also go inert (state
+ * ST_DONE): a pointer to a hook the program took while attached (&malloc
+ * read through the GOT) keeps working, straight to the real functions.
+ * The library stays loaded for that reason.
  */
 #include "lib.h"
 #include <dlfcn.h>
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int mwl_attached;
@@ -32,6 +35,16 @@ static uintptr_t self_base;
 static void *self_handle;
 static void *(*real_dlopen)(const char *, int);
 static _Atomic unsigned long n_patched_malloc;
+
+/* every GOT entry we rewrote and what it held, for detach (arena memory) */
+struct got_save {
+	uintptr_t *slot;
+	uintptr_t old, hook;
+};
+#define GOT_SAVE_MAX 8192
+static struct got_save *saves;
+static size_t n_saves;
+static unsigned long n_restored, n_unsaved;
 
 /* What we route; the descriptor calls only with --fds. */
 static const char *const alloc_names[] = {
@@ -172,12 +185,65 @@ static void patch_object(const struct dl_phdr_info *info, int pass)
 			if (!hook)
 				continue;
 			uintptr_t *slot = (uintptr_t *)(d.base + r->r_offset);
-			if (*slot != (uintptr_t)hook)
+			if (*slot != (uintptr_t)hook) {
+				if (saves && n_saves < GOT_SAVE_MAX)
+					saves[n_saves++] = (struct got_save){ slot, *slot, (uintptr_t)hook };
+				else
+					n_unsaved++;
 				set_word(&d, slot, (uintptr_t)hook);
+			}
 			if (!strcmp(name, "malloc"))
 				atomic_fetch_add(&n_patched_malloc, 1);
 		}
 	}
+}
+
+/*
+ * Detach: entries of objects still loaded (a dlclose()d object's GOT is
+ * gone) that still hold our hook get their old value back.
+ */
+static int restore_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size, (void)arg;
+	struct dyn_info d;
+	memset(&d, 0, sizeof(d));
+	d.base = info->dlpi_addr;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t a = d.base + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
+			if (a < lo)
+				lo = a;
+			if (a + ph->p_memsz > hi)
+				hi = a + ph->p_memsz;
+		} else if (ph->p_type == PT_GNU_RELRO) {
+			d.relro_lo = a;
+			d.relro_hi = a + ph->p_memsz;
+			if (a < lo)
+				lo = a;
+		}
+	}
+	for (size_t i = 0; i < n_saves; i++) {
+		struct got_save *g = &saves[i];
+		if ((uintptr_t)g->slot < lo || (uintptr_t)g->slot >= hi || !g->slot)
+			continue;
+		if (__atomic_load_n(g->slot, __ATOMIC_RELAXED) == g->hook) {
+			set_word(&d, g->slot, g->old);
+			n_restored++;
+		}
+		g->slot = NULL;
+	}
+	return 0;
+}
+
+static void restore_all(void)
+{
+	mwl_busy++;
+	n_restored = 0;
+	dl_iterate_phdr(restore_cb, NULL);
+	n_saves = 0;
+	mwl_busy--;
 }
 
 static int patch_cb(struct dl_phdr_info *info, size_t size, void *arg)
@@ -209,7 +275,8 @@ static void patch_all(void)
 static void *hook_dlopen(const char *file, int mode)
 {
 	void *h = real_dlopen(file, mode);
-	if (h && mwl_attached)
+	/* detached, only a pointer taken while attached leads here: leave the GOT alone */
+	if (h && mwl_attached && atomic_load(&mwl_state) == ST_READY)
 		patch_all();
 	return h;
 }
@@ -261,6 +328,74 @@ static int malloc_in_executable(void)
 	return a == 1;
 }
 
+/*
+ * A block freed behind our back (the program's own pointer to the real
+ * free(), saved before the attach) leaves a stale entry in the table. The
+ * report asks glibc's chunk headers whether the block is still allocated,
+ * reading through process_vm_readv (a freed large block is unmapped: an
+ * EFAULT, not a SIGSEGV). Gone: its page is unmapped; it holds tcache's
+ * key (in a tcache bin); the size field in front of it is not one glibc
+ * gives a block of its size (the address is inside another chunk now, or
+ * in a mapping of another shape); the next chunk says it is free (in a
+ * bin). What this cannot see: a block in a fastbin (chunks of up to 128
+ * bytes once the thread's tcache bin is full), merged into the top chunk,
+ * or allocated again at the same address by the program's own saved
+ * malloc(); those are listed until the address is ours again
+ * (Documentation/leak.md).
+ */
+static uintptr_t tcache_key;	/* glibc's (2.34+) mark in freed tcache chunks */
+static int can_read_self;	/* process_vm_readv works here (seccomp may forbid it) */
+
+static int read_self(uintptr_t addr, void *buf, size_t n)
+{
+	struct iovec local = { buf, n }, remote = { (void *)addr, n };
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n;
+}
+
+static void learn_tcache_key(void)
+{
+	uintptr_t probe = 1, got = 0;
+	can_read_self = read_self((uintptr_t)&probe, &got, sizeof(got)) && got == 1;
+	volatile uintptr_t *p = mwl_real.malloc(3 * sizeof(uintptr_t));
+	if (!p)
+		return;
+	p[1] = 0;
+	mwl_real.free((void *)p);
+	uintptr_t k;
+	if (read_self((uintptr_t)(p + 1), &k, sizeof(k)))
+		tcache_key = k;
+}
+
+int mwl_block_gone(uintptr_t p, size_t n)
+{
+	/* the chunk's prev_size and size fields, the block's first two words */
+	uintptr_t w[4];
+	const size_t page = 4096;
+	if (!can_read_self)
+		return 0;	/* cannot tell: listed, as before the check */
+	if (!read_self(p - 2 * sizeof(uintptr_t), w, sizeof(w)))
+		return 1;
+	if (tcache_key && w[3] == tcache_key)
+		return 1;
+	size_t head = w[1], csize = head & ~(size_t)7;
+	if (csize < n + sizeof(uintptr_t) || (csize & 15))
+		return 1;	/* not a chunk that holds it */
+	if (head & 2) {	/* IS_MMAPPED: its own mapping, whole pages from its start */
+		uintptr_t start = p - 2 * sizeof(uintptr_t) - w[0];
+		return ((start | (w[0] + csize)) & (page - 1)) || (head & 4);
+	}
+	/* what glibc gives for max(n, 16) bytes, or a little more (a split's rest) */
+	size_t want = ((n < 16 ? 16 : n) + sizeof(uintptr_t) + 15) & ~(size_t)15;
+	if (want < 32)
+		want = 32;
+	if (csize > want + 32 && csize > 64)
+		return 1;
+	uintptr_t next;
+	if (!read_self(p - 2 * sizeof(uintptr_t) + csize + sizeof(uintptr_t), &next, sizeof(next)))
+		return 1;
+	return !(next & 1);	/* the next chunk's PREV_INUSE */
+}
+
 /* "key=value" fields separated by spaces */
 static unsigned field(const char *cfg, const char *key, unsigned dflt)
 {
@@ -310,6 +445,7 @@ MWL_EXPORT long memwatch_leak_attach(const char *cfg)
 	mwl_attach_birth = atomic_load(&mwl_now) + 2;
 	atomic_store(&mwl_now, mwl_attach_birth);
 	if (!started) {
+		mwl_side = 1;	/* before the first block: no headers in front */
 		resolve_real();
 		*(void **)&real_dlopen = dlsym(RTLD_DEFAULT, "dlopen");
 		started = 1;
@@ -328,6 +464,11 @@ MWL_EXPORT long memwatch_leak_attach(const char *cfg)
 	if (!mwl_cfg.interval && !mwl_cfg.signal)
 		mwl_reporter_start();
 	atomic_store(&n_patched_malloc, 0);
+	if (!saves)
+		saves = mwl_arena_alloc(sizeof(*saves) * GOT_SAVE_MAX);
+	n_saves = 0;
+	n_unsaved = 0;
+	learn_tcache_key();
 	mwl_busy--;
 	patch_all();
 	return (long)atomic_load(&n_patched_malloc);
@@ -343,6 +484,7 @@ MWL_EXPORT long memwatch_leak_detach(void)
 		return -1;
 	mwl_report_periodic("detach");
 	atomic_store(&mwl_state, ST_DONE);
+	restore_all();
 	return 0;
 }
 

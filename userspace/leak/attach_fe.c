@@ -72,7 +72,11 @@ static void explain_eperm(pid_t pid)
 	fprintf(stderr, "memwatch-leak: cannot attach to process %d: ptrace not permitted", (int)pid);
 	if (*buf && atoi(buf) == 3)
 		fprintf(stderr, " (Yama ptrace_scope is 3: no process may attach; only a reboot changes that)");
-	else if (*buf && atoi(buf) >= 1 && !has_cap)
+	else if (*buf && atoi(buf) == 1 && !has_cap)
+		fprintf(stderr, " (Yama ptrace_scope is 1: only a process's ancestors may attach to it; run "
+			"memwatch-leak as root (CAP_SYS_PTRACE), start the program under memwatch-leak instead, "
+			"or set kernel.yama.ptrace_scope=0)");
+	else if (*buf && atoi(buf) >= 2 && !has_cap)
 		fprintf(stderr, " (Yama ptrace_scope is %d: attaching needs CAP_SYS_PTRACE, i.e. root, "
 			"or set kernel.yama.ptrace_scope=0)", atoi(buf));
 	else if (other_user && !has_cap)
@@ -145,11 +149,21 @@ static int static_binary(pid_t pid)
 	return !dynamic;
 }
 
+/* set by do_attach: a thread was stopped inside malloc (tid, function) */
+static int n_in_alloc;
+static pid_t in_alloc_tid;
+static char in_alloc_fn[64];
+
 static int do_attach(struct target *t, const char *lib, const char *cfg)
 {
 	struct inj *j;
 	long handle = 0, fn = 0, rc = 0;
-	if (inject_begin(&j, t->pid) < 0) {
+	inject_check_allocator = 1;
+	int began = inject_begin(&j, t->pid);
+	inject_check_allocator = 0;
+	if (began == 0)
+		n_in_alloc = inject_in_allocator(j, &in_alloc_tid, in_alloc_fn, sizeof(in_alloc_fn));
+	if (began < 0) {
 		if (errno == EPERM)
 			explain_eperm(t->pid);
 		else
@@ -270,7 +284,11 @@ int attach_main(const struct options *o, pid_t pid, unsigned duration, const cha
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double took = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-	fprintf(stderr, "memwatch-leak: attached to process %d in %.3f s\n", (int)pid, took);
+	fprintf(stderr, "memwatch-leak: attached to process %d in %.3f s", (int)pid, took);
+	if (n_in_alloc)	/* the case the design is for: said, so that tests can know */
+		fprintf(stderr, " (%d thread%s inside the allocator then: thread %d in %s)", n_in_alloc,
+			n_in_alloc > 1 ? "s were" : " was", (int)in_alloc_tid, in_alloc_fn);
+	fputc('\n', stderr);
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	signal(SIGHUP, on_stop);

@@ -297,7 +297,8 @@ out:
 static void periodic_add(struct mwl_blk *b, void *arg)
 {
 	struct agg *a = arg;
-	if (b->birth <= a->min_birth && b->birth >= mwl_attach_birth)
+	if (b->birth <= a->min_birth && b->birth >= mwl_attach_birth &&
+	    !(mwl_side && mwl_block_gone(b->addr, b->size)))
 		agg_add(a, b->stack, MWL_CLASS_OUTSTANDING, b->fn, b->size);
 }
 
@@ -333,6 +334,22 @@ out:
 
 static _Atomic int signalled;
 static _Atomic int reporter_running;
+/*
+ * Each start is a new generation. A detach followed by an attach within
+ * the reporter's 100 ms tick finds the old reporter still asleep, and the
+ * state READY again when it wakes: it must end then, not keep writing an
+ * older clock next to the new one's (blocks born at the older second were
+ * left out of the new attach's reports).
+ */
+static _Atomic unsigned reporter_gen;
+
+/* mwl_now only moves forward */
+static void clock_advance(uint32_t secs)
+{
+	uint32_t cur = atomic_load(&mwl_now);
+	while (secs > cur && !atomic_compare_exchange_weak(&mwl_now, &cur, secs))
+		;
+}
 
 static void on_signal(int sig)
 {
@@ -340,9 +357,9 @@ static void on_signal(int sig)
 	atomic_store(&signalled, 1);
 }
 
-static void *reporter(void *unused)
+static void *reporter(void *genp)
 {
-	(void)unused;
+	unsigned gen = (unsigned)(uintptr_t)genp;
 	struct timespec t0, now, tick = { 0, 100 * 1000 * 1000 };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* a reporter restarted by a later attach keeps the clock going */
@@ -353,9 +370,11 @@ static void *reporter(void *unused)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);	/* signals go to the program's threads */
 	while (atomic_load(&mwl_state) == ST_READY) {
 		nanosleep(&tick, NULL);
+		if (atomic_load(&reporter_gen) != gen)
+			break;	/* detached and attached again meanwhile: a new reporter runs */
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		uint32_t secs = (uint32_t)(now.tv_sec - t0.tv_sec);
-		atomic_store(&mwl_now, secs);
+		clock_advance(secs);
 		if (atomic_exchange(&signalled, 0))
 			mwl_report_periodic("signal");
 		else if (mwl_cfg.interval && secs - last >= mwl_cfg.interval) {
@@ -366,10 +385,10 @@ static void *reporter(void *unused)
 	return NULL;
 }
 
-static void *reporter_start(void *unused)
+static void *reporter_start(void *gen)
 {
 	mwl_thread_exclude_self();
-	return reporter(unused);
+	return reporter(gen);
 }
 
 void mwl_reporter_start(void)
@@ -387,7 +406,8 @@ void mwl_reporter_start(void)
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	mwl_busy++;
-	if (real_create && real_create(&t, &attr, reporter_start, NULL) == 0)
+	unsigned gen = atomic_fetch_add(&reporter_gen, 1) + 1;
+	if (real_create && real_create(&t, &attr, reporter_start, (void *)(uintptr_t)gen) == 0)
 		atomic_store(&reporter_running, 1);
 	mwl_busy--;
 	pthread_attr_destroy(&attr);

@@ -9,6 +9,8 @@
  * pointer back (free, realloc, malloc_usable_size, delete) translates it,
  * tracking or not, and the real functions never see a program address of a
  * tracked block. Blocks allocated while not tracking have no header.
+ * Attached (mwl_side), no block has room in front: the header is in a side
+ * table and the real functions may see any block (table.c).
  *
  * Order matters for correctness under threads: a block leaves the table
  * before the real free() (so the address cannot be handed out again while
@@ -64,13 +66,20 @@ static void *no_memory(void)
 	return NULL;
 }
 
+/* room in front of a tracked block: MWL_HDR, or none when attached */
+static inline size_t room(size_t want)
+{
+	return unlikely(mwl_side) ? 0 : want;
+}
+
 /* the caller is tracking */
 static inline __attribute__((always_inline)) void *alloc_tracked(size_t n, int fn)
 {
 	mwl_busy++;
-	void *p = mwl_real.malloc(real_size(n, MWL_HDR));
+	size_t off = room(MWL_HDR);
+	void *p = mwl_real.malloc(real_size(n, off));
 	if (p)
-		p = track(p, MWL_HDR, n, fn);
+		p = track(p, off, n, fn);
 	mwl_busy--;
 	return p;
 }
@@ -97,9 +106,10 @@ MWL_EXPORT void *calloc(size_t n, size_t size)
 	if (ovf)
 		return no_memory();
 	mwl_busy++;
-	void *p = mwl_real.calloc(real_size(total, MWL_HDR), 1);
+	size_t off = room(MWL_HDR);
+	void *p = mwl_real.calloc(real_size(total, off), 1);
 	if (p)
-		p = track(p, MWL_HDR, total, FN_CALLOC);
+		p = track(p, off, total, FN_CALLOC);
 	mwl_busy--;
 	return p;
 }
@@ -112,7 +122,7 @@ static void release(void *p, int free_fn, int tracking)
 {
 	struct mwl_blk old;
 	void *raw = mwl_table_take(p, &old, !tracking);
-	if (tracking && raw != p && raw && free_fn >= 0 &&
+	if (tracking && raw && old.addr && free_fn >= 0 &&
 	    mwl_family_of(old.fn) != mwl_family_of(free_fn))
 		mwl_note_mismatch(&old, free_fn, mwl_stack_capture());
 	if (raw)
@@ -186,6 +196,34 @@ static void *move_block(void *p, size_t n, int fn, int tracking)
 	return q;
 }
 
+/*
+ * Attached: every block is the real allocator's, so the real realloc()
+ * resizes it in place or moves it; the table follows. Not tracking (inside
+ * a hook, or detached), a tracked block stays listed at its old address:
+ * a stale entry, as after a free() through a pointer from before the
+ * attach.
+ */
+static void *realloc_side(void *p, size_t n, int fn, int tracking)
+{
+	if (!tracking)
+		return mwl_real.realloc(p, n);
+	mwl_busy++;
+	struct mwl_blk old;
+	void *raw = mwl_table_take(p, &old, 0);
+	void *q = NULL;
+	if (raw) {
+		if (old.addr && mwl_family_of(old.fn) != FAM_MALLOC)
+			mwl_note_mismatch(&old, FN_REALLOC, mwl_stack_capture());
+		q = mwl_real.realloc(p, n);
+		if (q)
+			q = track(q, 0, n, fn);
+		else if (old.addr)	/* failed: the old block is still live */
+			mwl_table_add(p, 0, old.size, old.stack, old.fn);
+	}
+	mwl_busy--;
+	return q;
+}
+
 static void *do_realloc(void *p, size_t n, int fn)
 {
 	if (mwl_is_boot(p)) {
@@ -205,6 +243,8 @@ static void *do_realloc(void *p, size_t n, int fn)
 		do_free(p, FN_REALLOC);
 		return NULL;
 	}
+	if (mwl_side)
+		return realloc_side(p, n, fn, tracking);
 	size_t off = mwl_table_offset(p, NULL);
 	if (!off && !tracking)
 		return mwl_real.realloc(p, n);
@@ -216,7 +256,7 @@ static void *do_realloc(void *p, size_t n, int fn)
 	} else {
 		struct mwl_blk old;
 		void *raw = mwl_table_take(p, &old, 0);
-		if (raw == p || !raw) {
+		if (!raw || !old.addr) {
 			q = raw ? move_block(p, n, fn, tracking) : NULL;	/* freed meanwhile */
 		} else {
 			if (mwl_family_of(old.fn) != FAM_MALLOC)
@@ -270,9 +310,10 @@ static void *aligned(size_t align, size_t n, int fn)
 		if (fn == FN_PVALLOC)	/* whole pages, at least one */
 			want = n ? (n + a - 1) & ~(a - 1) : a;
 		if (want >= n) {
-			p = mwl_real.memalign(a, real_size(want, a));
+			size_t off = room(a);
+			p = mwl_real.memalign(a, real_size(want, off));
 			if (p)
-				p = track(p, a, n, fn);
+				p = track(p, off, n, fn);
 		} else {
 			errno = ENOMEM;
 		}
@@ -303,11 +344,11 @@ MWL_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	int rc;
 	mwl_busy++;
 	if (tracking && power_of_2(align) && align % sizeof(void *) == 0 && align <= SIZE_MAX / 4) {
-		size_t a = align < MWL_HDR ? MWL_HDR : align;
+		size_t a = align < MWL_HDR ? MWL_HDR : align, off = room(a);
 		void *raw;
-		rc = mwl_real.posix_memalign(&raw, a, real_size(n, a));
+		rc = mwl_real.posix_memalign(&raw, a, real_size(n, off));
 		if (!rc)
-			*out = track(raw, a, n, FN_POSIX_MEMALIGN);
+			*out = track(raw, off, n, FN_POSIX_MEMALIGN);
 	} else {
 		rc = mwl_real.posix_memalign(out, align, n);
 	}
@@ -339,23 +380,24 @@ static void *cxx_new(size_t n, size_t align, int fn, int nothrow)
 	mwl_busy++;
 	size_t want = n ? n : 1;
 	/* room in front for the header: MWL_HDR, or the whole alignment */
-	size_t off = !tracking ? 0 : align > MWL_HDR ? align : MWL_HDR;
-	size_t ask = off ? real_size(want, off) : want;
+	size_t al = !tracking || align > MWL_HDR ? align : MWL_HDR;	/* 0: plain */
+	size_t off = !tracking ? 0 : room(align > MWL_HDR ? align : MWL_HDR);
+	size_t ask = tracking ? real_size(want, off) : want;
 	void *p;
 	if (!mwl_real.malloc)
 		p = mwl_boot_alloc(want);
 	else if (align)
-		p = mwl_real.memalign(off ? off : align, ask);
+		p = mwl_real.memalign(al, ask);
 	else
 		p = mwl_real.malloc(ask);
 	if (!p && !nothrow) {
 		int arr = mwl_family_of(fn) == FAM_NEW_ARRAY;
 		if (align)
-			p = (arr ? mwl_real.op_new_array_al : mwl_real.op_new_al)(ask, off ? off : align);
+			p = (arr ? mwl_real.op_new_array_al : mwl_real.op_new_al)(ask, al);
 		else
 			p = (arr ? mwl_real.op_new_array : mwl_real.op_new)(ask);
 	}
-	if (p && off && mwl_real.malloc)
+	if (p && tracking && mwl_real.malloc)
 		p = track(p, off, n, fn);
 	return p;
 }

@@ -41,12 +41,16 @@ struct inj {
 	struct task t[MAX_TASKS];
 	int n;
 	int worker;	/* index of the thread that runs the calls */
+	int n_in_alloc;	/* stopped inside the allocator (inalloc.c) */
+	pid_t in_alloc_tid;
+	char in_alloc_fn[64];
 	struct user_regs_struct saved;
 	unsigned char xsave[16384];
 	size_t xsave_len;
 };
 
 static char inj_err[512];
+int inject_check_allocator;
 
 const char *inject_error(void)
 {
@@ -222,6 +226,15 @@ int inject_begin(struct inj **out, pid_t pid)
 		free(j);
 		return fail("no thread of process %s%ld reached a safe point (outside malloc and the loader) in 1 s", "", pid);
 	}
+	/* before they go: which of them were inside malloc (said at attach) */
+	pid_t others[MAX_TASKS];
+	int n_others = 0;
+	for (int i = 0; i < j->n; i++)
+		if (i != j->worker && j->t[i].stopped)
+			others[n_others++] = j->t[i].tid;
+	if (inject_check_allocator)
+		j->n_in_alloc = inject_threads_in_allocator(pid, others, n_others, &j->in_alloc_tid, j->in_alloc_fn,
+						    sizeof(j->in_alloc_fn));
 	/* the others run while we call: any lock they hold gets released */
 	for (int i = 0; i < j->n; i++)
 		if (i != j->worker)
@@ -322,6 +335,15 @@ long inject_call(struct inj *j, uintptr_t fn, uintptr_t a1, uintptr_t a2, const 
 		ptrace(PTRACE_CONT, w->tid, 0, 0);
 	}
 	return 0;
+}
+
+int inject_in_allocator(const struct inj *j, pid_t *tid, char *fn, size_t cap)
+{
+	if (j->n_in_alloc) {
+		*tid = j->in_alloc_tid;
+		snprintf(fn, cap, "%s", j->in_alloc_fn);
+	}
+	return j->n_in_alloc;
 }
 
 void inject_end(struct inj *j)

@@ -79,6 +79,7 @@ void mwl_start_tracking(void);	/* after the configuration is read; busy held */
 extern int mwl_attached;
 extern uint32_t mwl_attach_birth;	/* blocks born before this are an earlier attach's */
 void mwl_attach_exit(void);
+int mwl_block_gone(uintptr_t p, size_t n);	/* freed behind our back (attached) */
 
 /* ready, enabled, not busy */
 static inline int mwl_tracking(void)
@@ -104,6 +105,36 @@ void *mwl_arena_alloc(size_t n);
 void *mwl_scratch_alloc(size_t n);
 void mwl_scratch_reset(void);
 int mwl_is_internal(uintptr_t lo, uintptr_t hi);
+
+/*
+ * tcache.c: the thread's caches, behind one TLS pointer (NULL: not made
+ * yet; MWL_TC_DEAD: the thread is exiting, go without). Only ever used
+ * with busy set.
+ */
+#define MWL_WALK_MAX (MWL_MAX_DEPTH + 8)
+struct mwl_tcache {
+	struct {	/* stack.c: the thread's previous stack */
+		int n;
+		uint32_t id;
+		uintptr_t ips[MWL_MAX_DEPTH];
+	} last;
+	struct {	/* unwind.c: the thread's previous walk, frame by frame */
+		uint32_t gen;
+		int n;
+		uintptr_t ip[MWL_WALK_MAX];
+		uint64_t val[MWL_WALK_MAX];
+	} walk;
+};
+#define MWL_TC_DEAD ((struct mwl_tcache *)1)
+extern MWL_TLS struct mwl_tcache *mwl_tc;
+struct mwl_tcache *mwl_tcache_make(void);
+static inline struct mwl_tcache *mwl_tcache(void)
+{
+	struct mwl_tcache *t = mwl_tc;
+	if (likely((uintptr_t)t > 1))
+		return t;
+	return mwl_tcache_make();
+}
 
 /* stack.c */
 void mwl_stack_init(void);
@@ -137,8 +168,13 @@ struct mwl_blk {
 	uint16_t pad;
 	uint32_t birth;
 };
-/* a tracked block's header, just before the program's address */
+/*
+ * a tracked block's header, just before the program's address; attached
+ * (mwl_side), in a side table instead, and the program's address is the
+ * real block's
+ */
 #define MWL_HDR 16
+extern int mwl_side;
 void mwl_table_init(void);
 /*
  * raw: a real block with off bytes (MWL_HDR, or a power of two above it)
@@ -148,9 +184,10 @@ void mwl_table_init(void);
 void *mwl_table_add(void *raw, size_t off, size_t size, uint32_t stack, int fn);
 /* a tracked block's offset from its real block (its size in *size), or 0 */
 size_t mwl_table_offset(const void *p, size_t *size);
+int mwl_table_has(const void *p);
 /*
- * Takes p out of the table: returns its real block (*out filled), p if it
- * is not tracked, or NULL if it must stay allocated (quiet: from inside a
+ * Takes p out of the table: returns its real block (*out filled; out->addr
+ * is 0 if p is not tracked), p if it is not tracked, or NULL if it must stay allocated (quiet: from inside a
  * hook or after the report, when the stripe is locked).
  */
 void *mwl_table_take(void *p, struct mwl_blk *out, int quiet);

@@ -182,13 +182,6 @@ static int capture_slow(uintptr_t *ips)
 }
 #endif
 
-/* the thread's previous stack; ids never change, so it never goes stale */
-static MWL_TLS struct {
-	int n;
-	uint32_t id;
-	uintptr_t ips[MWL_MAX_DEPTH];
-} last;
-
 static _Atomic uint64_t checked, differ, fell_back;
 static int check_fd = 2;
 
@@ -257,14 +250,18 @@ uint32_t mwl_stack_capture_at(const uintptr_t *fp)
 		check_stack(ips, n);
 	if (n <= 0)
 		return 0;
-	/* loops allocate from one place many times in a row */
-	if (n == last.n && same_ips(ips, last.ips, n))
-		return last.id;
+	/*
+	 * Loops allocate from one place many times in a row: the thread's
+	 * previous stack (ids never change, so it never goes stale).
+	 */
+	struct mwl_tcache *tc = mwl_tcache();
+	if (tc && n == tc->last.n && same_ips(ips, tc->last.ips, n))
+		return tc->last.id;
 	uint32_t id = stack_intern(ips, n);
-	if (id) {
-		last.n = n;
-		last.id = id;
-		memcpy(last.ips, ips, sizeof(*ips) * (size_t)n);
+	if (id && tc) {
+		tc->last.n = n;
+		tc->last.id = id;
+		memcpy(tc->last.ips, ips, sizeof(*ips) * (size_t)n);
 	}
 	return id;
 }

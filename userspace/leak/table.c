@@ -15,10 +15,20 @@
  * changes with one read-modify-write instruction, which a signal handler
  * cannot split; a locked (atomic) one would cost more than the rest of the
  * hook.
+ *
+ * Attached (memwatch-leak -p, mwl_side set before the first block), blocks
+ * have no room in front: the program gets the real allocator's own block,
+ * and the header sits in a side table, one slot per 16 bytes of address
+ * next to the bitmap leaf (16 MiB reserved per chunk, touched only where
+ * blocks start). A program may hold the real free() from before the
+ * attach (a function pointer, a library's saved copy): a block of ours
+ * given to it is a block glibc knows, never a pointer into one. What that
+ * leaves behind is a stale bit; the report checks it (mwl_block_gone).
  */
 #include "lib.h"
 #include <sched.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/single_threaded.h>
 
 #define NSTRIPES 128
@@ -41,6 +51,7 @@ struct stripe {
 	atomic_flag lock;
 } __attribute__((aligned(64)));
 
+int mwl_side;
 static struct stripe stripes[NSTRIPES];
 static _Atomic(_Atomic uint64_t *) *dir;
 static uint32_t *chunk_ids;
@@ -99,7 +110,16 @@ static _Atomic uint64_t *leaf_make(uintptr_t p)
 	leaf = atomic_load_explicit(&dir[p >> CHUNK_SHIFT], memory_order_relaxed);
 	uint32_t n = atomic_load_explicit(&nchunks, memory_order_relaxed);
 	if (!leaf && n < CHUNKS_MAX) {
-		leaf = mwl_arena_alloc(sizeof(*leaf) * CHUNK_WORDS);
+		/* attached: one more word, the chunk's side table of headers */
+		leaf = mwl_arena_alloc(sizeof(*leaf) * (CHUNK_WORDS + !!mwl_side));
+		if (leaf && mwl_side) {
+			void *side = mmap(NULL, sizeof(struct hdr) * CHUNK_GRANULES, PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			if (side == MAP_FAILED)
+				leaf = NULL;	/* the arena part is lost: CHUNKS_MAX bounds it */
+			else
+				atomic_store_explicit(&leaf[CHUNK_WORDS], (uintptr_t)side, memory_order_relaxed);
+		}
 		if (leaf) {
 			chunk_ids[n] = (uint32_t)(p >> CHUNK_SHIFT);
 			atomic_store_explicit(&dir[p >> CHUNK_SHIFT], leaf, memory_order_release);
@@ -145,9 +165,27 @@ static inline int is_tracked(uintptr_t p)
 	return leaf && (atomic_load_explicit(word_of(leaf, p), memory_order_relaxed) & bit_of(p));
 }
 
+/* attached: p's slot in its chunk's side table (p's leaf exists) */
+static struct hdr *side_hdr(uintptr_t p)
+{
+	_Atomic uint64_t *leaf = leaf_of(p);
+	struct hdr *side = (struct hdr *)(uintptr_t)atomic_load_explicit(&leaf[CHUNK_WORDS],
+									  memory_order_relaxed);
+	return &side[(p >> 4) & (CHUNK_GRANULES - 1)];
+}
+
 static inline struct hdr *hdr_of(uintptr_t p)
 {
+	if (unlikely(mwl_side))
+		return side_hdr(p);
 	return (struct hdr *)(p - MWL_HDR);
+}
+
+/* the real block's offset: log2 in the top byte, 0 for none (attached) */
+static inline size_t off_of(const struct hdr *h)
+{
+	unsigned l = (unsigned)(h->word >> 56);
+	return l ? (size_t)1 << l : 0;
 }
 
 static void fill_blk(uintptr_t p, struct mwl_blk *b)
@@ -169,7 +207,7 @@ void *mwl_table_add(void *raw, size_t off, size_t size, uint32_t stack, int fn)
 	if (!leaf || size >> SIZE_BITS)
 		return raw;	/* untracked: the program gets the real block */
 	struct hdr *h = hdr_of(p);
-	h->word = size | (uint64_t)fn << SIZE_BITS | (uint64_t)__builtin_ctzl(off) << 56;
+	h->word = size | (uint64_t)fn << SIZE_BITS | (uint64_t)(off ? __builtin_ctzl(off) : 0) << 56;
 	h->stack = stack;
 	h->birth = atomic_load_explicit(&mwl_now, memory_order_relaxed);
 	struct stripe *s = stripe_of(p);
@@ -186,12 +224,18 @@ size_t mwl_table_offset(const void *ptr, size_t *size)
 		return 0;
 	if (size)
 		*size = hdr_of(p)->word & ((1ull << SIZE_BITS) - 1);
-	return (size_t)1 << (hdr_of(p)->word >> 56);
+	return off_of(hdr_of(p));
+}
+
+int mwl_table_has(const void *ptr)
+{
+	return is_tracked((uintptr_t)ptr);
 }
 
 void *mwl_table_take(void *ptr, struct mwl_blk *out, int quiet)
 {
 	uintptr_t p = (uintptr_t)ptr;
+	out->addr = 0;
 	_Atomic uint64_t *leaf = (p & (MWL_HDR - 1)) ? NULL : leaf_of(p);
 	if (!leaf || !(atomic_load_explicit(word_of(leaf, p), memory_order_relaxed) & bit_of(p)))
 		return ptr;
@@ -211,7 +255,7 @@ void *mwl_table_take(void *ptr, struct mwl_blk *out, int quiet)
 	if (!was)
 		return NULL;	/* another thread freed it at the same time */
 	fill_blk(p, out);
-	return (void *)(p - ((size_t)1 << (hdr_of(p)->word >> 56)));
+	return (void *)(p - off_of(hdr_of(p)));
 }
 
 void mwl_table_lock_all(void)

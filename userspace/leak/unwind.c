@@ -57,17 +57,12 @@ static struct rule *rules;
 static _Atomic uint32_t rules_gen;	/* bumped when dlclose() empties the table */
 
 /*
- * The thread's previous walk, frame by frame: a rule depends on the address
- * only, so a frame at the same depth with the same address reuses it
- * without a probe. Loops that allocate walk the same path again and again.
+ * The thread's previous walk, frame by frame (mwl_tcache()->walk): a rule
+ * depends on the address only, so a frame at the same depth with the same
+ * address reuses it without a probe. Loops that allocate walk the same
+ * path again and again.
  */
-#define WALK_MAX (MWL_MAX_DEPTH + 8)
-static MWL_TLS struct {
-	uint32_t gen;
-	int n;
-	uintptr_t ip[WALK_MAX];
-	uint64_t val[WALK_MAX];
-} prev;
+#define WALK_MAX MWL_WALK_MAX
 static uint32_t rules_used;
 static struct module mods[MOD_MAX];
 static int nmods;
@@ -337,21 +332,26 @@ int mwl_unwind(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *ips, int max
 	int n = 0, depth = 0;
 	if (!rules)
 		return -1;
+	struct mwl_tcache *tc = mwl_tcache(), spare;
+	if (!tc) {	/* no cache (an exiting thread): the same walk, remembered nowhere */
+		tc = &spare;
+		tc->walk.n = 0;
+	}
 	uint32_t gen = atomic_load_explicit(&rules_gen, memory_order_acquire);
-	if (prev.gen != gen) {
-		prev.gen = gen;
-		prev.n = 0;
+	if (tc->walk.gen != gen) {
+		tc->walk.gen = gen;
+		tc->walk.n = 0;
 	}
 	while (n < max && depth < WALK_MAX) {
 		uint64_t val;
-		if (depth < prev.n && prev.ip[depth] == ip) {
-			val = prev.val[depth];
+		if (depth < tc->walk.n && tc->walk.ip[depth] == ip) {
+			val = tc->walk.val[depth];
 		} else {
 			if (!rule_find(ip, &val))
 				val = rule_learn(ip);
-			prev.ip[depth] = ip;
-			prev.val[depth] = val;
-			prev.n = depth + 1;
+			tc->walk.ip[depth] = ip;
+			tc->walk.val[depth] = val;
+			tc->walk.n = depth + 1;
 		}
 		depth++;
 		int kind = (int)(val & 0xff);
