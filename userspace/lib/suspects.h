@@ -72,6 +72,7 @@ enum sus_reason {
 	SUS_NOT_SPREAD,		/* growth in one or two bursts: a step */
 	SUS_NOT_SIGNIFICANT,	/* Mann-Kendall p too high */
 	SUS_SHORT,		/* trend holds over too little of the window */
+	SUS_STOPPED,		/* grew, but not in the trend's last quarter */
 };
 
 const char *sus_reason_name(enum sus_reason r);

@@ -399,7 +399,12 @@ static int sample_live(const struct sus_opts *o, struct sus_set *set,
 		sleep_until(t0 + i * o->interval);
 		if (sus_stop)
 			break;
-		t = mono_s() - t0;
+		/*
+		 * The sample's time is when it was read, not when it was due: on
+		 * a loaded host a sample comes late, and reading every process
+		 * takes a while, so stamp the middle of the read.
+		 */
+		t = mono_s();
 		memset(&tab, 0, sizeof(tab));
 		if (tasks_tab_load(&tab, o->no_module, false, 0,
 				   i ? NULL : read_note)) {
@@ -414,6 +419,7 @@ static int sample_live(const struct sus_opts *o, struct sus_set *set,
 			tasks_tab_free(&tab);
 			return 1;
 		}
+		t = (t + mono_s()) / 2 - t0;
 		if (!tab.from_module)
 			src->kind = "procfs";
 		sus_set_add_tab(set, t, &tab);
