@@ -48,11 +48,11 @@ ano=$(grep -o '"pid":[0-9]*,"comm":"[^"]*","metric":"[^"]*"' "$tmp/json")
 t_diag "suspects: $(echo $sus)"
 t_diag "anomalies: $(echo $ano)"
 sus_pids=$(echo "$sus" | sed -n 's/^"pid":\([0-9]*\),.*/\1/p' | sort -u | tr '\n' ' ')
-t_eq "$sus_pids" "$pid_leak " "only the leaker is a suspect (saw $pid_saw flat $pid_flat step $pid_step churn $pid_churn burst $pid_burst) # TODO flaky under TCG: a step or a burst was once also flagged (issue 14)"
+t_eq "$sus_pids" "$pid_leak " "only the leaker is a suspect (saw $pid_saw flat $pid_flat step $pid_step churn $pid_churn burst $pid_burst)"
 echo "$sus" | grep -q "\"pid\":$pid_leak,.*\"column\":\"rss_anon_kb\""
 t_check $? "the leaker is flagged on rss_anon_kb"
 ano_pids=$(echo "$ano" | sed -n 's/^"pid":\([0-9]*\),.*/\1/p' | sort -u | tr '\n' ' ')
-t_eq "$ano_pids" "$pid_burst " "only the burst is an allocation-rate anomaly (not the steady churner $pid_churn) # TODO flaky under TCG: a step or a burst was once also flagged (issue 14)"
+t_eq "$ano_pids" "$pid_burst " "only the burst is an allocation-rate anomaly (not the steady churner $pid_churn)"
 
 # A wrong verdict: the samples, to replay with --samples (a fixture for
 # tests/host/suspects-replay.sh; see Documentation/suspects.md), also

@@ -703,7 +703,8 @@ static int sample_recording(const struct sus_opts *o, struct sus_set *set,
  * loaded CI host, an emulated CPU) can be replayed with --samples and kept
  * as a test fixture (tests/host/fixtures/suspects/). Text: a version line,
  * "key value" lines, a "columns" line, then one tab-separated row per
- * process and point ("-": not available).
+ * process and point ("-": not available); lines starting with '#' are
+ * comments.
  */
 #define SUS_SAMPLES_MAGIC "memwatch-suspects-samples - version: 1"
 
@@ -780,6 +781,8 @@ static int samples_load(const char *path, struct sus_set *set, struct sus_source
 						  "(want \"" SUS_SAMPLES_MAGIC "\")");
 			continue;
 		}
+		if (line[0] == '#')
+			continue;	/* a comment: what a fixture is, what it should give */
 		if (!columns) {
 			if (!strncmp(line, "source ", 7)) {
 				snprintf(kind, sizeof(kind), "%s", line + 7);
