@@ -41,6 +41,7 @@ static const char *const reason_names[] = {
 	[SUS_NOT_SIGNIFICANT] = "not-significant",
 	[SUS_SHORT] = "short",
 	[SUS_STOPPED] = "stopped",
+	[SUS_REFILL] = "refill",
 };
 
 const char *sus_field_name(int field)
@@ -166,6 +167,20 @@ static enum sus_reason check_segment(const double *t, const double *y,
 		    theil_sen(bt, by, m) * (t[n - 1] - t[k]) < need)
 			return SUS_DRAWDOWN;
 		*floor = true;
+	}
+	/*
+	 * A leak sets new highs. A churner starved of CPU (few allocations a
+	 * second, so its level is a slow random walk) may climb steadily for
+	 * seconds back towards a level it held earlier in the window.
+	 */
+	if (!*floor) {
+		double peak = y[0];
+
+		for (size_t i = 1; i < k; i++)
+			if (y[i] > peak)
+				peak = y[i];
+		if (peak > y[n - 1] + p->max_drawdown * growth)
+			return SUS_REFILL;
 	}
 	/* A leak grows all along; a step grows in one interval. */
 	for (q = 0; q < 4; q++) {

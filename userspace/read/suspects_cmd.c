@@ -734,7 +734,7 @@ static int samples_save(const char *path, const struct sus_set *set,
 			if (*c == '\t' || *c == '\n' || *c == ' ')
 				*c = '_';
 		for (j = 0; j < pr->n; j++) {
-			fprintf(fp, "%.6f\t%d\t%s", pr->t[j], pr->pid, comm);
+			fprintf(fp, "%.17g\t%d\t%s", pr->t[j], pr->pid, comm);
 			for (f = 0; f < SUS_NFIELDS; f++) {
 				if (isnan(pr->v[f][j]))
 					fputs("\t-", fp);
