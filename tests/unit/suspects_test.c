@@ -160,6 +160,13 @@ static void test_shapes(void)
 		Y[i] = 20000 + 400 * (i < 5 ? 0 : i > 45 ? 40 : i - 5) + 30 * noise();
 	expect("a step drawn out over 40 s, flat for the last 14 s", SUS_STOPPED, &r);
 
+	for (i = 0; i < N; i++)	/* frees 13 MiB at 10 s, climbs back 5 MiB: not a new high */
+		Y[i] = (i < 10 ? 15000 : 2000 + 100 * (i - 10)) + 30 * noise();
+	r.p = 1;
+	check(test(&r) == SUS_DRAWDOWN || test(&r) == SUS_REFILL,
+	      "climbing back below an earlier level (a starved churner): not a suspect (%s)",
+	      sus_reason_name(test(&r)));
+
 	for (i = 0; i < N; i++)	/* +1 MiB every 5 s: a staircase that never frees */
 		Y[i] = 30000 + 1024 * (i / 5) + 20 * noise();
 	expect("staircase leak, 1 MiB every 5 s", SUS_SUSPECT, &r);
