@@ -8,7 +8,10 @@
  *   flat    maps 8 MiB once, then only reads it
  *   step    maps 4 MiB, after 3 s 16 MiB more once, then only reads
  *   churn   maps and unmaps 64 KiB..4 MiB blocks as fast as it can (a 1 ms
- *           pause each), keeping up to 8: busy, but flat on average
+ *           pause each), keeping 8: busy, but flat on average. Ready once
+ *           all 8 are mapped: a starved CPU (28 calls in 10 s seen under
+ *           TCG) would otherwise still be filling them in the window, and
+ *           filling up is growth
  *   burst FILE  quiet until FILE exists, 7 s more, then up to 2,000
  *           mmap+munmap pairs of 1 MiB a second, touching one page each
  *           (the test creates FILE as sampling starts, so the burst falls
@@ -116,15 +119,17 @@ int main(int argc, char **argv)
 		size_t lens[8] = { 0 };
 		unsigned seed = 12345;
 
-		for (int n = 0;; n++) {
-			int i = rand_r(&seed) % 8;
-
-			if (blocks[i])
-				munmap(blocks[i], lens[i]);
+		for (int i = 0; i < 8; i++) {
 			lens[i] = (64 * KiB) << (rand_r(&seed) % 7);	/* 64 KiB..4 MiB */
 			blocks[i] = map(lens[i]);
-			if (!n)
-				ready();
+		}
+		ready();
+		for (;;) {
+			int i = rand_r(&seed) % 8;
+
+			munmap(blocks[i], lens[i]);
+			lens[i] = (64 * KiB) << (rand_r(&seed) % 7);
+			blocks[i] = map(lens[i]);
 			nap_ms(1);
 		}
 	}
