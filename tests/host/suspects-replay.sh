@@ -2,10 +2,11 @@
 # in the VM (tests/vm/suspects.sh prints them, --save-samples format, when a
 # verdict is wrong). Each fixture in tests/host/fixtures/suspects/ says what
 # it must give ("# expect suspects: PID..." and "# expect anomalies: PID...")
-# and why; the first ones are runs the earlier verdicts got wrong, the
-# others runs they got right that the current rules must keep right (the
-# leaker within 21 samples, the burst). Then a --save-samples round trip on
-# a live run from /proc, and the errors of --samples.
+# and why. fixed-*: runs the earlier rules got wrong (each fails with them:
+# MW_READ=an older build); kept-*: runs on a loaded host they got right that
+# the current rules must keep right (the leaker within 21 samples, a slow
+# burst, a jittery churner). Then a --save-samples round trip on a live run
+# from /proc, and the errors of --samples.
 # MW_READ=PATH runs another memwatch-read (an older build, to see a fixture fail).
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
