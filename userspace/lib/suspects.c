@@ -174,9 +174,9 @@ static enum sus_reason check_segment(const double *t, const double *y,
 	 * seconds back towards a level it held earlier in the window.
 	 */
 	if (!*floor) {
-		double peak = y[0];
+		double peak = -INFINITY;	/* before the segment */
 
-		for (size_t i = 1; i < k; i++)
+		for (size_t i = 0; i < k; i++)
 			if (y[i] > peak)
 				peak = y[i];
 		if (peak > y[n - 1] + p->max_drawdown * growth)
