@@ -156,6 +156,17 @@ static void test_shapes(void)
 		Y[i] = (i < 5 ? 20000 : 40000) + 30 * noise();
 	expect("one-time step at the start", SUS_NOT_SPREAD, &r);
 
+	for (i = 0; i < N; i++)	/* a step drawn out over 40 s (a slow CPU), then flat */
+		Y[i] = 20000 + 400 * (i < 5 ? 0 : i > 45 ? 40 : i - 5) + 30 * noise();
+	expect("a step drawn out over 40 s, flat for the last 14 s", SUS_STOPPED, &r);
+
+	for (i = 0; i < N; i++)	/* frees 13 MiB at 10 s, climbs back 5 MiB: not a new high */
+		Y[i] = (i < 10 ? 15000 : 2000 + 100 * (i - 10)) + 30 * noise();
+	r.p = 1;
+	check(test(&r) == SUS_DRAWDOWN || test(&r) == SUS_REFILL,
+	      "climbing back below an earlier level (a starved churner): not a suspect (%s)",
+	      sus_reason_name(test(&r)));
+
 	for (i = 0; i < N; i++)	/* +1 MiB every 5 s: a staircase that never frees */
 		Y[i] = 30000 + 1024 * (i / 5) + 20 * noise();
 	expect("staircase leak, 1 MiB every 5 s", SUS_SUSPECT, &r);
@@ -289,12 +300,75 @@ static void test_set(void)
 	sus_set_free(&s);
 }
 
+/*
+ * Allocation rates under timing noise: a CPU-bound churner whose rate
+ * follows the CPU it gets, a burst that starts just before "now", a host
+ * of two processes.
+ */
+static void test_rate_noise(void)
+{
+	struct sus_params p;
+	struct sus_anomaly *an;
+	struct sus_set s;
+	double c[4] = { 0 };
+	size_t n, i;
+	int k, churn = 0, burst = 0, other = 0;
+
+	sus_params_default(&p);
+	sus_set_init(&s, 0, 0, 0);
+	for (k = 0; k < N; k++) {
+		/* pid 10: 100 calls/s, every third second 1300 (its median
+		 * second is a quarter of its mean: "now" at its mean is not 4x
+		 * its usual); 20: idle, 1000/s from 44 s, 4 s before "now" */
+		c[0] += k % 3 ? 100 : 1300;
+		c[1] += k >= 44 ? 1000 : 0;
+		c[2] += 1;
+		add(&s, k, 10, "churn", c[0], c[0] * 64, c[0] * 16, 90000);
+		add(&s, k, 20, "burst", c[1], c[1] * 64, c[1] * 16, 30000);
+		for (i = 0; i < 4; i++)
+			add(&s, k, 30 + (int)i, "quiet", c[2], c[2], c[2], 10000);
+	}
+	n = sus_find_anomalies(&s, &p, &an);
+	for (i = 0; i < n; i++) {
+		if (an[i].pid == 10)
+			churn++;
+		else if (an[i].pid == 20)
+			burst++;
+		else
+			other++;
+	}
+	check(churn == 0 && burst == 3 && other == 0,
+	      "a churner with uneven seconds is not an anomaly, a burst begun "
+	      "4 s before \"now\" is (churn %d burst %d other %d)", churn, burst, other);
+	free(an);
+	sus_set_free(&s);
+
+	/* Two processes: the busy one must not set the norm it is judged by. */
+	sus_set_init(&s, 0, 0, 0);
+	memset(c, 0, sizeof(c));
+	for (k = 0; k < N; k++) {
+		c[1] += k >= 48 ? 1000 : 0;
+		c[2] += 1;
+		add(&s, k, 20, "burst", c[1], c[1] * 64, c[1] * 16, 30000);
+		add(&s, k, 30, "quiet", c[2], c[2], c[2], 10000);
+	}
+	n = sus_find_anomalies(&s, &p, &an);
+	for (i = 0, burst = 0; i < n; i++)
+		burst += an[i].pid == 20;
+	check(n == 3 && burst == 3 && an[0].host_median == 0,
+	      "a host of two: the burst is flagged on its three rates, no host norm "
+	      "(%zu, host median %.0f)", n, n ? an[0].host_median : -1);
+	free(an);
+	sus_set_free(&s);
+}
+
 int main(void)
 {
 	test_mann_kendall();
 	test_theil_sen();
 	test_shapes();
 	test_set();
+	test_rate_noise();
 	printf("1..%d\n", n_test);
 	return n_failed ? 1 : 0;
 }

@@ -28,7 +28,8 @@ done
 t_eq "$(cat "$tmp"/*.out | grep -c ready)" 6 "six workloads started"
 
 touch "$tmp/go"	# the burst starts 7 s from now: in the last fifth of the window
-memwatch-read --suspects --window 10 --interval 0.5 --json >"$tmp/json" 2>"$tmp/err"
+memwatch-read --suspects --window 10 --interval 0.5 --json \
+	--save-samples "$tmp/samples" >"$tmp/json" 2>"$tmp/err"
 t_check $? "memwatch-read --suspects --window 10 --interval 0.5 --json" "$(cat "$tmp/err")"
 alive=0
 for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
@@ -47,11 +48,23 @@ ano=$(grep -o '"pid":[0-9]*,"comm":"[^"]*","metric":"[^"]*"' "$tmp/json")
 t_diag "suspects: $(echo $sus)"
 t_diag "anomalies: $(echo $ano)"
 sus_pids=$(echo "$sus" | sed -n 's/^"pid":\([0-9]*\),.*/\1/p' | sort -u | tr '\n' ' ')
-t_eq "$sus_pids" "$pid_leak " "only the leaker is a suspect (saw $pid_saw flat $pid_flat step $pid_step churn $pid_churn burst $pid_burst) # TODO flaky under TCG: a step or a burst was once also flagged (issue 14)"
+t_eq "$sus_pids" "$pid_leak " "only the leaker is a suspect (saw $pid_saw flat $pid_flat step $pid_step churn $pid_churn burst $pid_burst)"
 echo "$sus" | grep -q "\"pid\":$pid_leak,.*\"column\":\"rss_anon_kb\""
 t_check $? "the leaker is flagged on rss_anon_kb"
 ano_pids=$(echo "$ano" | sed -n 's/^"pid":\([0-9]*\),.*/\1/p' | sort -u | tr '\n' ' ')
-t_eq "$ano_pids" "$pid_burst " "only the burst is an allocation-rate anomaly (not the steady churner $pid_churn) # TODO flaky under TCG: a step or a burst was once also flagged (issue 14)"
+t_eq "$ano_pids" "$pid_burst " "only the burst is an allocation-rate anomaly (not the steady churner $pid_churn)"
+
+# A wrong verdict: the samples, to replay with --samples (a fixture for
+# tests/host/suspects-replay.sh; see Documentation/suspects.md), also
+# printed with MW_SUSPECTS_SAMPLES=1 (to study the margins of good runs)
+if [ "$sus_pids" != "$pid_leak " ] || [ "$ano_pids" != "$pid_burst " ] ||
+	[ -n "${MW_SUSPECTS_SAMPLES:-}" ]; then
+	t_diag "workloads: leak $pid_leak saw $pid_saw flat $pid_flat step $pid_step churn $pid_churn burst $pid_burst"
+	t_diag "samples (--save-samples) follow between BEGIN and END"
+	t_diag "BEGIN SAMPLES"
+	t_diag "$(cat "$tmp/samples")"
+	t_diag "END SAMPLES"
+fi
 
 rmmod memwatch
 t_check $? "rmmod memwatch"

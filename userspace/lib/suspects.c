@@ -40,6 +40,8 @@ static const char *const reason_names[] = {
 	[SUS_NOT_SPREAD] = "step",
 	[SUS_NOT_SIGNIFICANT] = "not-significant",
 	[SUS_SHORT] = "short",
+	[SUS_STOPPED] = "stopped",
+	[SUS_REFILL] = "refill",
 };
 
 const char *sus_field_name(int field)
@@ -146,6 +148,7 @@ static enum sus_reason check_segment(const double *t, const double *y,
 {
 	double growth = env[n - 1] - env[k], need, fall;
 	size_t q, rising = 0, m = 0;
+	bool last_rises = false;
 
 	*floor = false;
 	if (n - k < p->min_samples)
@@ -165,17 +168,38 @@ static enum sus_reason check_segment(const double *t, const double *y,
 			return SUS_DRAWDOWN;
 		*floor = true;
 	}
+	/*
+	 * A leak sets new highs. A churner starved of CPU (few allocations a
+	 * second, so its level is a slow random walk) may climb steadily for
+	 * seconds back towards a level it held earlier in the window.
+	 */
+	if (!*floor) {
+		double peak = -INFINITY;	/* before the segment */
+
+		for (size_t i = 0; i < k; i++)
+			if (y[i] > peak)
+				peak = y[i];
+		if (peak > y[n - 1] + p->max_drawdown * growth)
+			return SUS_REFILL;
+	}
 	/* A leak grows all along; a step grows in one interval. */
 	for (q = 0; q < 4; q++) {
 		double span = t[n - 1] - t[k];
 		size_t a = index_at(t, k, n, t[k] + span * q / 4);
 		size_t b = q == 3 ? n - 1 : index_at(t, k, n, t[k] + span * (q + 1) / 4);
 
-		if (env[b] - env[a] >= 0.25 * growth / 4)
-			rising++;
+		last_rises = env[b] - env[a] >= 0.25 * growth / 4;
+		rising += last_rises;
 	}
 	if (rising < SUS_QUARTERS_MIN)
 		return SUS_NOT_SPREAD;
+	/*
+	 * A leak is still growing at the end. A step whose rise is drawn out
+	 * over seconds (a slow CPU touching its pages while samples are taken)
+	 * covers three quarters of a short segment, then stays flat.
+	 */
+	if (!last_rises)
+		return SUS_STOPPED;
 	*mk = *floor ? mann_kendall(by, m) : mann_kendall(y + k, n - k);
 	if (!(mk->p_up < p->alpha))
 		return *floor ? SUS_DRAWDOWN : SUS_NOT_SIGNIFICANT;
@@ -528,16 +552,79 @@ static double metric_at(const struct sus_proc *pr, int metric, size_t i)
 }
 
 /*
+ * The recent rate must also be anomaly_factor times this quantile of its
+ * own history: a CPU-bound churner's rate follows the CPU it gets, which
+ * on a loaded or emulated host swings 2-3x between seconds; a burst
+ * stands out against its busiest seconds too.
+ */
+#define SUS_OWN_HIGH_QUANTILE 0.9
+
+/* The @q quantile of v[0..n) (sorts v): the smallest value with q of v at or below it. */
+static double quantile_inplace(double *v, size_t n, double q)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	median_inplace(v, n);	/* sorts */
+	i = (size_t)ceil(q * (double)n);
+	return v[i ? i - 1 : 0];
+}
+
+/* History windows, at least: fewer and the own median means little. */
+#define SUS_HISTORY_WINDOWS_MIN 3
+/*
+ * A MAD is taken as at least this share of its median (a rate that is
+ * steady within a few percent must not make a small wobble "5 MADs"), and
+ * at least this share of the metric's floor (a median and MAD of 0).
+ */
+#define SUS_MAD_MIN_REL 0.25
+#define SUS_MAD_MIN_FLOOR 0.01
+
+/*
+ * Rates of @metric over every span of y[0..last] that begins at a point
+ * and lasts at least @len seconds (to the first point that far on), into
+ * @rates; returns how many. Spans as long as "recent" compare like with
+ * like: a rate averaged over seconds is steadier than one interval's, and
+ * an interval stretched or shortened by a late sample moves it little.
+ */
+static size_t span_rates(const struct sus_proc *pr, int metric, size_t last,
+			 double len, double *rates)
+{
+	size_t i, j = 0, m = 0;
+
+	for (i = 0; i < last; i++) {
+		double dt, dv;
+
+		if (j <= i)
+			j = i + 1;
+		while (j < last && pr->t[j] - pr->t[i] < len)
+			j++;
+		dt = pr->t[j] - pr->t[i];
+		if (dt < len * (1 - 1e-9))
+			break;
+		dv = metric_at(pr, metric, j) - metric_at(pr, metric, i);
+		rates[m++] = dt > 0 && dv > 0 ? dv / dt : 0;
+	}
+	return m;
+}
+
+/*
  * The recent rate of @metric in @pr (over the last p->recent of its
- * series) and the median of its earlier per-interval rates. False when it
- * has too little history or the figures are unavailable.
+ * series) and the median, MAD and SUS_OWN_HIGH_QUANTILE of its rates
+ * before, over spans as long as the recent one (shorter when the history
+ * holds fewer than three). The history stops one recent length before
+ * "now" begins: a burst that started a little before the cut is part of
+ * now, not of the history it is judged against. False when it has too
+ * little history or the figures are unavailable.
  */
 static bool proc_rates(const struct sus_proc *pr, int metric,
 		       const struct sus_params *p, double *recent,
-		       double *own_median, double *own_mad, double *recent_s)
+		       double *own_median, double *own_mad, double *own_high,
+		       double *recent_s)
 {
-	double window, cut, *rates, dt, dv;
-	size_t i, split, m = 0;
+	double window, cut, *rates, dv, len;
+	size_t i, split, hist, m;
 
 	if (pr->n < p->min_samples)
 		return false;
@@ -550,17 +637,54 @@ static bool proc_rates(const struct sus_proc *pr, int metric,
 		;
 	if (split < 3)
 		return false;
-	rates = xcalloc(split, sizeof(double));
-	for (i = 0; i < split; i++) {
-		dt = pr->t[i + 1] - pr->t[i];
-		dv = metric_at(pr, metric, i + 1) - metric_at(pr, metric, i);
-		rates[m++] = dt > 0 && dv > 0 ? dv / dt : 0;
-	}
-	median_mad(rates, m, own_median, own_mad);
-	free(rates);
 	*recent_s = pr->t[pr->n - 1] - pr->t[split];
+	for (hist = split; hist > 0 && pr->t[hist] > pr->t[split] - *recent_s; hist--)
+		;
+	if (hist < 3)
+		hist = split;	/* too short a series for the gap */
+	rates = xcalloc(hist + 1, sizeof(double));
+	len = *recent_s;
+	if ((pr->t[hist] - pr->t[0]) / SUS_HISTORY_WINDOWS_MIN < len)
+		len = (pr->t[hist] - pr->t[0]) / SUS_HISTORY_WINDOWS_MIN;
+	m = span_rates(pr, metric, hist, len, rates);
+	median_mad(rates, m, own_median, own_mad);	/* sorts, then deviations */
+	m = span_rates(pr, metric, hist, len, rates);
+	*own_high = quantile_inplace(rates, m, SUS_OWN_HIGH_QUANTILE);
+	free(rates);
+	if (*own_mad < SUS_MAD_MIN_REL * *own_median)
+		*own_mad = SUS_MAD_MIN_REL * *own_median;
+	if (*own_mad < SUS_MAD_MIN_FLOOR * p->min_rate[metric])
+		*own_mad = SUS_MAD_MIN_FLOOR * p->min_rate[metric];
 	dv = metric_at(pr, metric, pr->n - 1) - metric_at(pr, metric, split);
 	*recent = *recent_s > 0 && dv > 0 ? dv / *recent_s : 0;
+	return true;
+}
+
+/* Processes besides the one judged that make a host norm, at least. */
+#define SUS_HOST_MIN 3
+
+/*
+ * Median and MAD (floored as a process's own) of the recent rates of the
+ * processes other than @self: a busy process must not raise the norm it
+ * is judged by, which matters on a host running only a few. False when
+ * fewer than SUS_HOST_MIN others have the rate.
+ */
+static bool host_norm(const double *recent, const bool *have, size_t n,
+		      size_t self, double floor_rate, double *scratch,
+		      double *median, double *mad)
+{
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++)
+		if (have[i] && i != self)
+			scratch[m++] = recent[i];
+	if (m < SUS_HOST_MIN)
+		return false;
+	median_mad(scratch, m, median, mad);
+	if (*mad < SUS_MAD_MIN_REL * *median)
+		*mad = SUS_MAD_MIN_REL * *median;
+	if (*mad < SUS_MAD_MIN_FLOOR * floor_rate)
+		*mad = SUS_MAD_MIN_FLOOR * floor_rate;
 	return true;
 }
 
@@ -581,8 +705,9 @@ size_t sus_find_anomalies(const struct sus_set *s, const struct sus_params *p,
 	double *recent = xcalloc(s->n + 1, sizeof(double));
 	double *own = xcalloc(s->n + 1, sizeof(double));
 	double *own_mad = xcalloc(s->n + 1, sizeof(double));
+	double *own_high = xcalloc(s->n + 1, sizeof(double));
 	double *span = xcalloc(s->n + 1, sizeof(double));
-	double *host = xcalloc(s->n + 1, sizeof(double));
+	double *others = xcalloc(s->n + 1, sizeof(double));
 	bool *have = xcalloc(s->n + 1, sizeof(bool));
 	struct sus_anomaly *res = NULL;
 	size_t i, nh, n = 0, cap = 0;
@@ -598,20 +723,24 @@ size_t sus_find_anomalies(const struct sus_set *s, const struct sus_params *p,
 			/* exited before the last sample: not allocating now */
 			have[i] = s->procs[i].n && s->procs[i].t[s->procs[i].n - 1] >= last &&
 				  proc_rates(&s->procs[i], m, p, &recent[i], &own[i],
-					     &own_mad[i], &span[i]);
-			if (have[i])
-				host[nh++] = recent[i];
+					     &own_mad[i], &own_high[i], &span[i]);
+			nh += have[i];
 		}
 		if (!nh)
 			continue;
-		median_mad(host, nh, &host_med, &host_mad);
 		for (i = 0; i < s->n; i++) {
 			double r = recent[i];
 
 			if (!have[i] || r < p->min_rate[m] ||
 			    r < p->anomaly_factor * own[i] ||
-			    r < own[i] + p->anomaly_k * MAD_SIGMA * own_mad[i] ||
-			    r < p->anomaly_factor * host_med ||
+			    r < p->anomaly_factor * own_high[i] ||
+			    r < own[i] + p->anomaly_k * MAD_SIGMA * own_mad[i])
+				continue;
+			/* The host's norm: the others, when there are enough of them. */
+			if (!host_norm(recent, have, s->n, i, p->min_rate[m], others,
+				       &host_med, &host_mad))
+				host_med = host_mad = 0;
+			if (r < p->anomaly_factor * host_med ||
 			    r < host_med + p->anomaly_k * MAD_SIGMA * host_mad)
 				continue;
 			if (n == cap) {
@@ -631,8 +760,9 @@ size_t sus_find_anomalies(const struct sus_set *s, const struct sus_params *p,
 	free(recent);
 	free(own);
 	free(own_mad);
+	free(own_high);
 	free(span);
-	free(host);
+	free(others);
 	free(have);
 	if (n)
 		qsort(res, n, sizeof(*res), cmp_anomaly);

@@ -72,6 +72,8 @@ enum sus_reason {
 	SUS_NOT_SPREAD,		/* growth in one or two bursts: a step */
 	SUS_NOT_SIGNIFICANT,	/* Mann-Kendall p too high */
 	SUS_SHORT,		/* trend holds over too little of the window */
+	SUS_STOPPED,		/* grew, but not in the trend's last quarter */
+	SUS_REFILL,		/* climbs back below a level held earlier in the window */
 };
 
 const char *sus_reason_name(enum sus_reason r);

@@ -41,6 +41,8 @@ struct sus_opts {
 	enum mw_format format;
 	bool exact, no_module;
 	const char *db, *from, *to;
+	const char *save_samples;	/* live: write the samples analysed here */
+	const char *samples;		/* analyse a file --save-samples wrote */
 	pid_t pid;
 	const char *comm;
 	struct sus_params p;
@@ -83,6 +85,8 @@ static void usage(FILE *fp)
 "      --json, --csv       for programs (CSV: one table, a kind column)\n"
 "  -b, --exact             exact numbers instead of human units\n"
 "      --no-module         live: from /proc only (rss_anon_kb alone)\n"
+"      --save-samples FILE also write every sample analysed to FILE (text)\n"
+"      --samples FILE      analyse a FILE --save-samples wrote, not live samples\n"
 "\n"
 "Trend thresholds (a suspect passes all):\n"
 "      --alpha P           Mann-Kendall one-sided p below P (default 0.001)\n"
@@ -157,6 +161,7 @@ enum {
 	OPT_CSV, OPT_NO_MODULE, OPT_ALPHA, OPT_MIN_GROWTH, OPT_MIN_REL,
 	OPT_MIN_HELD, OPT_MAX_DRAWDOWN, OPT_MIN_SAMPLES, OPT_K, OPT_FACTOR,
 	OPT_RECENT, OPT_CALL_RATE, OPT_ALLOC_RATE, OPT_PAGE_RATE,
+	OPT_SAVE_SAMPLES, OPT_SAMPLES,
 };
 
 static const struct option long_options[] = {
@@ -172,6 +177,8 @@ static const struct option long_options[] = {
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "exact", no_argument, NULL, 'b' },
 	{ "no-module", no_argument, NULL, OPT_NO_MODULE },
+	{ "save-samples", required_argument, NULL, OPT_SAVE_SAMPLES },
+	{ "samples", required_argument, NULL, OPT_SAMPLES },
 	{ "alpha", required_argument, NULL, OPT_ALPHA },
 	{ "min-growth", required_argument, NULL, OPT_MIN_GROWTH },
 	{ "min-rel-growth", required_argument, NULL, OPT_MIN_REL },
@@ -253,6 +260,12 @@ static int parse_args(int argc, char **argv, struct sus_opts *o)
 		case OPT_NO_MODULE:
 			o->no_module = true;
 			break;
+		case OPT_SAVE_SAMPLES:
+			o->save_samples = optarg;
+			break;
+		case OPT_SAMPLES:
+			o->samples = optarg;
+			break;
 		case OPT_ALPHA:
 			err = threshold("--alpha", optarg, 1e-300, 0.5, &o->p.alpha);
 			break;
@@ -314,9 +327,16 @@ static int parse_args(int argc, char **argv, struct sus_opts *o)
 				   "has its own)", "--db");
 	if (o->db && o->no_module)
 		return usage_error("%s: --no-module is for live sampling", "--db");
+	if (o->save_samples && (o->db || o->samples))
+		return usage_error("%s: --save-samples is for live sampling",
+				   o->db ? "--db" : "--samples");
+	if (o->samples && (o->db || o->interval || o->no_module || o->window ||
+			   o->from || o->to))
+		return usage_error("%s: a samples file has its own window and source "
+				   "(give it alone, with thresholds)", "--samples");
 	if (o->db && o->from && o->window)
 		return usage_error("%s: give --window or --from, not both", "--db");
-	if (!o->db) {
+	if (!o->db && !o->samples) {
 		if (!o->window)
 			o->window = SUS_DEFAULT_WINDOW;
 		if (!o->interval)
@@ -379,7 +399,12 @@ static int sample_live(const struct sus_opts *o, struct sus_set *set,
 		sleep_until(t0 + i * o->interval);
 		if (sus_stop)
 			break;
-		t = mono_s() - t0;
+		/*
+		 * The sample's time is when it was read, not when it was due: on
+		 * a loaded host a sample comes late, and reading every process
+		 * takes a while, so stamp the middle of the read.
+		 */
+		t = mono_s();
 		memset(&tab, 0, sizeof(tab));
 		if (tasks_tab_load(&tab, o->no_module, false, 0,
 				   i ? NULL : read_note)) {
@@ -394,6 +419,7 @@ static int sample_live(const struct sus_opts *o, struct sus_set *set,
 			tasks_tab_free(&tab);
 			return 1;
 		}
+		t = (t + mono_s()) / 2 - t0;
 		if (!tab.from_module)
 			src->kind = "procfs";
 		sus_set_add_tab(set, t, &tab);
@@ -670,6 +696,149 @@ static int sample_recording(const struct sus_opts *o, struct sus_set *set,
 	return 0;
 }
 
+/* ------------------------------------------------------------ samples file */
+
+/*
+ * --save-samples writes the points analysed, so a verdict seen once (a
+ * loaded CI host, an emulated CPU) can be replayed with --samples and kept
+ * as a test fixture (tests/host/fixtures/suspects/). Text: a version line,
+ * "key value" lines, a "columns" line, then one tab-separated row per
+ * process and point ("-": not available); lines starting with '#' are
+ * comments.
+ */
+#define SUS_SAMPLES_MAGIC "memwatch-suspects-samples - version: 1"
+
+static int samples_save(const char *path, const struct sus_set *set,
+			const struct sus_source *src)
+{
+	FILE *fp = fopen(path, "w");
+	size_t i, j;
+	int f;
+
+	if (!fp) {
+		fprintf(stderr, "%s: --save-samples %s: %s\n", mw_prog, path, strerror(errno));
+		return 1;
+	}
+	fprintf(fp, "%s\nsource %s\nwindow_s %.6f\nsamples %zu\nmem_available_kb %.0f\n"
+		"columns t_s pid comm", SUS_SAMPLES_MAGIC, src->kind, src->window_s,
+		src->samples, src->avail_kb);
+	for (f = 0; f < SUS_NFIELDS; f++)
+		fprintf(fp, " %s", sus_field_name(f));
+	fputc('\n', fp);
+	for (i = 0; i < set->n; i++) {
+		const struct sus_proc *pr = &set->procs[i];
+		char comm[sizeof(pr->comm)];
+
+		snprintf(comm, sizeof(comm), "%s", pr->comm);
+		for (char *c = comm; *c; c++)
+			if (*c == '\t' || *c == '\n' || *c == ' ')
+				*c = '_';
+		for (j = 0; j < pr->n; j++) {
+			fprintf(fp, "%.17g\t%d\t%s", pr->t[j], pr->pid, comm);
+			for (f = 0; f < SUS_NFIELDS; f++) {
+				if (isnan(pr->v[f][j]))
+					fputs("\t-", fp);
+				else
+					fprintf(fp, "\t%.17g", pr->v[f][j]);
+			}
+			fputc('\n', fp);
+		}
+	}
+	if (fclose(fp)) {
+		fprintf(stderr, "%s: --save-samples %s: %s\n", mw_prog, path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int samples_bad(const char *path, size_t line, const char *why)
+{
+	fprintf(stderr, "%s: --samples %s: line %zu: %s\n", mw_prog, path, line, why);
+	return 1;
+}
+
+static int samples_load(const char *path, struct sus_set *set, struct sus_source *src)
+{
+	static char kind[16];
+	FILE *fp = fopen(path, "r");
+	char *line = NULL, *tok, *save, *end;
+	size_t cap = 0, lineno = 0;
+	bool columns = false;
+	double v[SUS_NFIELDS], t;
+	int f, ret = 0;
+	long pid;
+
+	if (!fp) {
+		fprintf(stderr, "%s: --samples %s: %s\n", mw_prog, path, strerror(errno));
+		return 1;
+	}
+	sus_set_init(set, 0, 0, SUS_MAX_POINTS);
+	while (!ret && getline(&line, &cap, fp) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		if (++lineno == 1) {
+			if (strcmp(line, SUS_SAMPLES_MAGIC))
+				ret = samples_bad(path, lineno, "not a --save-samples file "
+						  "(want \"" SUS_SAMPLES_MAGIC "\")");
+			continue;
+		}
+		if (line[0] == '#')
+			continue;	/* a comment: what a fixture is, what it should give */
+		if (!columns) {
+			if (!strncmp(line, "source ", 7)) {
+				snprintf(kind, sizeof(kind), "%s", line + 7);
+				src->kind = kind;
+			} else if (!strncmp(line, "window_s ", 9)) {
+				src->window_s = strtod(line + 9, NULL);
+			} else if (!strncmp(line, "samples ", 8)) {
+				src->samples = strtoul(line + 8, NULL, 10);
+			} else if (!strncmp(line, "mem_available_kb ", 17)) {
+				src->avail_kb = strtod(line + 17, NULL);
+			} else if (!strncmp(line, "columns ", 8)) {
+				columns = true;
+			}
+			continue;
+		}
+		tok = strtok_r(line, "\t", &save);
+		t = tok ? strtod(tok, &end) : NAN;
+		if (!tok || *end || !isfinite(t)) {
+			ret = samples_bad(path, lineno, "bad time");
+			break;
+		}
+		tok = strtok_r(NULL, "\t", &save);
+		pid = tok ? strtol(tok, &end, 10) : -1;
+		if (!tok || *end || pid < 0) {
+			ret = samples_bad(path, lineno, "bad pid");
+			break;
+		}
+		tok = strtok_r(NULL, "\t", &save);
+		if (!tok) {
+			ret = samples_bad(path, lineno, "no comm");
+			break;
+		}
+		const char *comm = tok;
+
+		for (f = 0; f < SUS_NFIELDS; f++) {
+			tok = strtok_r(NULL, "\t", &save);
+			if (!tok) {
+				ret = samples_bad(path, lineno, "too few columns");
+				break;
+			}
+			v[f] = strcmp(tok, "-") ? strtod(tok, &end) : NAN;
+			if (!isnan(v[f]) && *end) {
+				ret = samples_bad(path, lineno, "bad value");
+				break;
+			}
+		}
+		if (!ret)
+			sus_set_add(set, t, (int)pid, comm, v);
+	}
+	if (!ret && !columns)
+		ret = samples_bad(path, lineno, "no \"columns\" line");
+	free(line);
+	fclose(fp);
+	return ret;
+}
+
 /* ------------------------------------------------------------ report */
 
 static bool wanted(const struct sus_opts *o, int pid, const char *comm)
@@ -896,7 +1065,14 @@ int suspects_main(int argc, char **argv)
 	memset(&set, 0, sizeof(set));
 	signal(SIGINT, sus_on_signal);
 	signal(SIGTERM, sus_on_signal);
-	ret = o.db ? sample_recording(&o, &set, &src) : sample_live(&o, &set, &src);
+	if (o.samples)
+		ret = samples_load(o.samples, &set, &src);
+	else if (o.db)
+		ret = sample_recording(&o, &set, &src);
+	else
+		ret = sample_live(&o, &set, &src);
+	if (!ret && o.save_samples)
+		ret = samples_save(o.save_samples, &set, &src);
 	if (db)
 		sqlite3_close(db);
 	if (ret)
