@@ -2,7 +2,9 @@
 #
 #   bash tests/bench/recorder-bench.sh host        # on the host (native): parts 1-3
 #   scripts/vm-run --icount --smp 2 --mem 1024M --timeout 1500 -- sh tests/bench/recorder-bench.sh vm
-#                                                  # in the VM: part 4 (and 3 with 2,000 processes)
+#                                                  # in the VM: part 3
+#   scripts/vm-run --icount --smp 1 --mem 2048M --timeout 3000 -- sh tests/bench/recorder-bench.sh drain
+#                                                  # in the VM: part 4 (DRAIN_N, DRAIN_RING)
 #
 # 1. (host) Recorder throughput: memwatchd records EV_N mmap/munmap lines
 #    appended at once to its --events file, then SIGTERM; events/s from the
@@ -100,6 +102,53 @@ if [ "$mode" = host ]; then
 	echo "RESULT bytes per sample: $per with $nproc_now processes ($((s1 - s0)) samples, $full full in the file)"
 	echo "RESULT a day at --interval 5: $(( per * 17280 / 1024 / 1024 )) MiB (17,280 samples; events extra)"
 	sqlite3 "$db" "SELECT 'rows per sample: task ' || (SELECT count(*) FROM task) / $s1 || ', file ' || (SELECT count(*) FROM file) / $s1 || ', counter ' || (SELECT count(*) FROM counter) / $s1"
+	exit 0
+fi
+
+# ----------------------------------------------------------------- drain
+# 4. (vm) The recorder's drain rate from the module: the ring holds
+#    DRAIN_RING events (module parameter events_ring_entries), memwatchd
+#    has the file open but is stopped (SIGSTOP) while events_storm makes
+#    DRAIN_N events; then SIGCONT and SIGTERM: memwatchd reads the ring to
+#    its end, commits and exits. Rate = events / (SIGCONT to exit), guest
+#    clock; every seq of the storm must be in the file and the loss table
+#    and the module's lost count must be 0 (emitted = recorded + lost).
+if [ "$mode" = drain ]; then
+	P=tests/progs
+	DRAIN_N=${DRAIN_N:-1000000}
+	DRAIN_RING=${DRAIN_RING:-1048576}
+	tmp=/tmp/recorder-drain
+	rm -rf $tmp
+	mkdir -p $tmp
+	rmmod memwatch 2>/dev/null
+	insmod module/memwatch.ko events_ring_entries="$DRAIN_RING" || exit 1
+	stv() { awk -v k="$1" '$1 == k { print $2 }' /proc/memwatch/status; }
+	echo "# recorder drain in the VM on $(uname -r), $(nproc) CPUs: ring $(stv events.ring_entries) entries of $(stv events.record_bytes) bytes"
+	memwatchd --db $tmp/d.db --no-http --interval 5 2>$tmp/log &
+	dp=$!
+	while [ "$(stv events.readers)" != 1 ]; do sleep 0.1; done
+	while [ "$(sqlite3 $tmp/d.db 'SELECT count(*) FROM run' 2>/dev/null || echo 0)" -lt 1 ]; do sleep 0.1; done
+	sleep 1
+	kill -STOP $dp
+	s0=$(stv events.emitted)
+	ns=$($P/events_storm $((DRAIN_N / 2)) | awk '{ print $3 }')
+	s1=$(stv events.emitted)
+	t0=$(date +%s%N)
+	kill -CONT $dp
+	kill -TERM $dp
+	wait $dp
+	t1=$(date +%s%N)
+	n=$((s1 - s0))
+	rec=$(sqlite3 $tmp/d.db "SELECT count(*) FROM event WHERE seq > $s0 AND seq <= $s1")
+	lost=$(sqlite3 $tmp/d.db "SELECT coalesce(sum(count), 0) FROM loss")
+	told=$(stv events.lost_by_readers)
+	ms=$(( (t1 - t0) / 1000000 ))
+	echo "storm: $n events in $((ns / 1000000)) ms (guest clock) into the ring, memwatchd stopped"
+	echo "RESULT drain: $n events from the module ring into the committed file in $ms ms = $(( n * 1000 / ms )) events/s (guest clock); recorded $rec, lost in file $lost, module lost_by_readers ${told:-?}, emitted - recorded - lost = $((n - rec - lost))"
+	ls -l $tmp/d.db | awk '{ print "file bytes " $5 }'
+	tail -2 $tmp/log
+	rm -rf $tmp
+	rmmod memwatch
 	exit 0
 fi
 
