@@ -259,6 +259,13 @@ t_eq "$(grep -c '█' "$tmp/chart") $(head -1 "$tmp/chart")" "$(( $(q "$db" "SEL
 	"--history text: a chart line per sample and column"
 "$read" --db "$db" --history --column nope >/dev/null 2>&1
 t_eq "$?" 2 "--history --column unknown: exit 2"
+# The fixture module has no extfrag or allocfail file: not recorded, so no replay.
+"$read" --db "$db" --frag-events >"$tmp/out" 2>"$tmp/err"
+t_eq "$?:$(wc -c <"$tmp/out"):$(grep -c 'not recorded: no extfrag in the recording' "$tmp/err")" "1:0:1" \
+	"--frag-events of a recording whose module had no extfrag: exit 1, says it was not recorded"
+"$read" --db "$db" --paf >"$tmp/out" 2>"$tmp/err"
+t_eq "$?:$(wc -c <"$tmp/out"):$(grep -c 'not recorded: no allocfail' "$tmp/err")" "1:0:1" \
+	"--paf likewise (no empty table)"
 
 # ---------------------------------------------------------------- no module
 db=$tmp/c.db
@@ -269,6 +276,16 @@ t_eq "$rc:$(grep -c 'events unavailable' "$tmp/log")" "0:1" "without the module:
 t_eq "$(q "$db" "SELECT module, events FROM run")" "0|0" "the run says: no module, no events"
 live_out=$(MEMWATCH_ROOT=$tmp/none "$read" -t --csv 2>/dev/null)
 t_eq "$("$read" --db "$db" -t --csv 2>/dev/null)" "$live_out" "replay of a /proc-only recording equals memwatch-read --no-module"
+for f in "" --json; do
+	live_out=$(MEMWATCH_ROOT=$tmp/none "$read" $f 2>/dev/null | sed 's/"time":[0-9.]*,//')
+	t_eq "$("$read" --db "$db" $f 2>"$tmp/err" | sed 's/"time":[0-9.]*,//')" "$live_out" "summary ${f:-text} of a /proc-only recording equals live, top processes included"
+done
+t_eq "$(grep -c 'recorded without the module: summary from /proc only' "$tmp/err")" 1 "the replay's note says the recording had no module"
+for v in "--frag-events:no frag-events" "--paf:no allocfail" "--events:events not recorded: recorded without the module"; do
+	"$read" --db "$db" "${v%%:*}" >"$tmp/out" 2>"$tmp/err"
+	t_eq "$?:$(wc -c <"$tmp/out"):$(grep -c "recorded without the module" "$tmp/err"):$(grep -c "${v#*:}" "$tmp/err")" "1:0:1:1" \
+		"${v%%:*} of a recording made without the module: exit 1, names what was not recorded and why"
+done
 
 # ---------------------------------------------------------------- schema
 db=$tmp/a.db
