@@ -357,6 +357,30 @@ int replay_open(struct mw_opts *opts)
 	return -1;
 }
 
+void replay_close(void)
+{
+	size_t i;
+
+	mw_snap_install(NULL);
+	for (i = 0; i < snap.nfiles; i++) {
+		free(snap.names[i]);
+		free(snap.texts[i]);
+	}
+	free(snap.names);
+	free(snap.texts);
+	if (snap.tasks) {
+		tasks_tab_free(snap.tasks);
+		free(snap.tasks);
+	}
+	if (snap.threads) {
+		tasks_tab_free(snap.threads);
+		free(snap.threads);
+	}
+	memset(&snap, 0, sizeof(snap));
+	sqlite3_close(db);
+	db = NULL;
+}
+
 /* ------------------------------------------------------------ --events */
 
 static bool call_wanted(const char *list, const char *kind)
