@@ -1,7 +1,7 @@
 /*
  * events.c - reads /proc/memwatch/events in large reads and queues one item
- * per line, each read's lines at once. A full queue is waited on for a
- * bounded time (--queue-wait), then what has no room is dropped and counted.
+ * per line, each read's lines at once. A full queue is waited on
+ * (--queue-wait), then what has no room is dropped and counted.
  * Works on a regular file or a FIFO too (tests): at end of file it waits
  * for more, like tail -f.
  */
@@ -201,9 +201,11 @@ static void handle_line(struct ev_batch *b, const char *line, size_t len)
 }
 
 /*
- * Queues the batch. A full queue is waited on for --queue-wait ms (the
- * module's ring holds what we have not read meanwhile, and counts what it
- * overwrites); what still finds no room is dropped and counted.
+ * Queues the batch. A full queue is waited on for --queue-wait ms, by
+ * default as long as it takes: the module's ring holds what we have not
+ * read meanwhile and counts what it overwrites, so waiting loses no more
+ * than dropping would, and usually nothing. What finds no room is
+ * dropped and counted.
  */
 static void flush_batch(struct ev_batch *b)
 {
@@ -224,9 +226,9 @@ static void flush_batch(struct ev_batch *b)
 	if (n) {
 		atomic_fetch_add(&mwd_lost_queue, n);
 		if (!dropped)
-			mwd_log("queue full (%zu items, writer behind for %d ms): "
-				"dropping events, counted in table loss "
-				"(source 'queue')", mwd_cfg.queue_items,
+			mwd_log("queue full (%zu items, writer behind for %d ms, "
+				"--queue-wait): dropping events, counted in table "
+				"loss (source 'queue')", mwd_cfg.queue_items,
 				mwd_cfg.queue_wait_ms);
 		dropped += n;
 	}

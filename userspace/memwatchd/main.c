@@ -86,7 +86,9 @@ static void usage(FILE *fp)
 "      --prune-every SECS   seconds between retention passes (default 10)\n"
 "      --queue-size N       items between the readers and the writer (default 65536)\n"
 "      --queue-wait MS      how long the event reader waits for room in a full\n"
-"                           queue before it drops and counts (default 2000)\n"
+"                           queue before it drops and counts (default: as long\n"
+"                           as it takes: the module's ring holds the events and\n"
+"                           counts what it overwrites; 0: drop at once)\n"
 "      --no-http            do not serve HTTP\n"
 "      --listen ADDR:PORT   HTTP address (default: loopback)\n"
 "      --metrics-top N      per-pid metric series (default 10)\n"
@@ -198,7 +200,7 @@ static int parse_args(int argc, char **argv, struct mwd_config *c)
 	c->prune_every = 10;
 	c->metrics_top = 10;
 	c->queue_items = 65536;
-	c->queue_wait_ms = 2000;
+	c->queue_wait_ms = -1;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":Vh", long_options, NULL)) != -1) {
 		switch (o) {

@@ -60,7 +60,7 @@ static struct timespec deadline(int timeout_ms)
 
 struct item *queue_push_list(struct item *list, size_t n, int wait_ms)
 {
-	struct timespec until = deadline(wait_ms);
+	struct timespec until = deadline(wait_ms < 0 ? 0 : wait_ms);
 	bool was_empty;
 
 	pthread_mutex_lock(&lock);
@@ -69,8 +69,10 @@ struct item *queue_push_list(struct item *list, size_t n, int wait_ms)
 		size_t take, i;
 
 		while (count >= capacity) {
-			if (wait_ms <= 0 || pthread_cond_timedwait(&nonfull, &lock,
-								   &until) == ETIMEDOUT)
+			if (wait_ms < 0)
+				pthread_cond_wait(&nonfull, &lock);
+			else if (wait_ms == 0 ||
+				 pthread_cond_timedwait(&nonfull, &lock, &until) == ETIMEDOUT)
 				goto out;
 		}
 		take = capacity - count < n ? capacity - count : n;

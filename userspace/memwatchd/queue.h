@@ -67,7 +67,8 @@ void queue_init(size_t cap);
 bool queue_push(struct item *it);
 /*
  * Appends the @n items of @list (linked by next) as room allows, waiting
- * up to @wait_ms in total for the writer to make room. Returns what was
+ * up to @wait_ms in total for the writer to make room (< 0: as long as it
+ * takes; 0: not at all). Returns what was
  * not taken (NULL: all of it was), for the caller to count and free.
  */
 struct item *queue_push_list(struct item *list, size_t n, int wait_ms);
