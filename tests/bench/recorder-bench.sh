@@ -75,6 +75,22 @@ if [ "$mode" = host ]; then
 	echo "RESULT throughput: $EV_N events in $(( (t1 - t0) / 1000000 )) ms = $(( EV_N * 1000 / ((t1 - t0) / 1000000) )) events/s from append to committed and exited; recorded $n_rec, seq gaps $gaps, lost $lost"
 	echo "RESULT cpu: $(awk -v t="$ticks" -v hz="$hz" -v n="$EV_N" 'BEGIN { printf "%.3f", t / hz / n * 10000 }') CPU-seconds per 10,000 events (= share of one CPU at 10,000 events/s)"
 	echo "RESULT bytes per event: $(( bytes / EV_N )) (file $bytes bytes for $EV_N events, indexes included)"
+	# The peer: the sqlite3 shell importing the same rows (already parsed,
+	# as CSV) into the same schema and indexes, one transaction, WAL and
+	# synchronous=NORMAL as memwatchd: the floor of SQLite itself here.
+	awk -v rid=1 '{ args = ""; for (i = 6; i < NF; i++) if ($i !~ /^len=/) args = args (args ? " " : "") $i
+		sub(/^len=/, "", $6); printf "%d,%d,%d,%d,%s,%d,%d,%d,0,%s,tasks_bench\n", rid, $1, $2, $2, $3, $4, $5, $6, args }' \
+		"$tmp/stream" >"$tmp/rows.csv"
+	sqlite3 "$tmp/peer.db" "PRAGMA journal_mode=WAL;" >/dev/null
+	sqlite3 "$tmp/peer.db" <userspace/memwatchd/schema.sql
+	p0=$(now_ns)
+	sqlite3 "$tmp/peer.db" "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384;" \
+		"CREATE TEMP TABLE r(run_id,seq,time_ns,time_unix_ns,kind,pid,tid,size,result,args,comm);" \
+		".import --csv $tmp/rows.csv r" \
+		"INSERT INTO event(run_id,seq,time_ns,time_unix_ns,kind,pid,tid,size,result,args,comm) SELECT * FROM r;"
+	p1=$(now_ns)
+	peer_n=$(sqlite3 "$tmp/peer.db" 'SELECT count(*) FROM event')
+	echo "RESULT peer: sqlite3 shell imports the same $peer_n rows (CSV, same schema and indexes) in $(( (p1 - p0) / 1000000 )) ms = $(( peer_n * 1000 / ((p1 - p0) / 1000000) )) rows/s; memwatchd / sqlite3 = $(ratio $(( EV_N * 1000 / ((t1 - t0) / 1000000) )) $(( peer_n * 1000 / ((p1 - p0) / 1000000) )))"
 
 	# --- 2. bytes per sample with HOLD processes -------------------------
 	make -s -C tests/progs tasks_hold >/dev/null 2>&1
