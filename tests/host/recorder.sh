@@ -5,7 +5,10 @@
 # read like tail -f): exact event rows and losses, replay --at equal to
 # what memwatch-read printed live at that moment, events filters and TIME
 # forms, schema refusal and upgrade, SIGKILL then integrity_check and a
-# second run, retention by age and size, disk full on a small tmpfs.
+# second run, retention by age and size, disk full on a small tmpfs; a full
+# queue: drops counted (loss, log, /metrics) with --queue-wait 0 and a stalled
+# writer, none by default (the reader waits); replay of what was not recorded
+# is an error naming it.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -174,6 +177,19 @@ t_eq "$(grep -o '[0-9]* dropped (queue full)' "$tmp/log")" "$qlost dropped (queu
 t_eq "$(echo "$metrics" | grep '^memwatch_recording_lost_total{source="queue"}' | awk '{ print $2 }')" "$qlost" \
 	"/metrics: memwatch_recording_lost_total{source=\"queue\"} shows them"
 t_eq "$(q "$db" "PRAGMA integrity_check")" ok "the file stays valid"
+
+# By default a full queue makes the reader wait for the writer: 5,000 events
+# read at once through a queue of 100 items all arrive, nothing dropped.
+printf 'memwatch-events - version: 1.0\n' >"$tmp/wev"
+db=$tmp/w.db
+start_mwd "$db" --interval 60 --queue-size 100 --events "$tmp/wev"
+wait_for "$db" "SELECT count(*) FROM sample" 1
+awk 'BEGIN { for (s = 1; s <= 5000; s++) printf "%d %d munmap 412 412 len=4096 result=0 comm=w\n", s, 1000 + s }' >>"$tmp/wev"
+wait_for "$db" "SELECT (SELECT count(*) FROM event) + (SELECT coalesce(sum(count), 0) FROM loss)" 5000
+stop_mwd
+t_eq "$rc:$(q "$db" "SELECT count(*), count(DISTINCT seq), min(seq), max(seq), (SELECT count(*) FROM loss) FROM event")" \
+	"0:5000|5000|1|5000|0" "a queue of 100 and 5,000 events at once: the reader waits for the writer, all recorded, no loss"
+t_eq "$(grep -c 'dropping events' "$tmp/log"):$(grep -c ' 0 dropped (queue full)' "$tmp/log")" 0:1 "nothing logged as dropped; the exit line says 0 dropped"
 
 # ---------------------------------------------------------------- replay --at
 # The fixture changes twice while memwatchd samples (each change one rename,
