@@ -70,7 +70,7 @@ static bool parse_num(const char **p, const char *end, long long *v)
 			return false;
 		n = n * 10 + (unsigned)(*q - '0');
 	}
-	if (!digits || digits > 19 || (q < end && *q != ' '))
+	if (!digits || n > (unsigned long long)LLONG_MAX || (q < end && *q != ' '))
 		return false;
 	*v = neg ? -(long long)n : (long long)n;
 	*p = q;
