@@ -5,7 +5,10 @@
 # read like tail -f): exact event rows and losses, replay --at equal to
 # what memwatch-read printed live at that moment, events filters and TIME
 # forms, schema refusal and upgrade, SIGKILL then integrity_check and a
-# second run, retention by age and size, disk full on a small tmpfs.
+# second run, retention by age and size, disk full on a small tmpfs; a full
+# queue: drops counted (loss, log, /metrics) with --queue-wait 0 and a stalled
+# writer, none by default (the reader waits); replay of what was not recorded
+# is an error naming it.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -126,6 +129,68 @@ t_eq "$?:$(grep -c "bad --from 'yesterday'" "$tmp/err")" "2:1" "a bad TIME: exit
 "$read" --db "$db" -t --at 2001-01-01 >/dev/null 2>"$tmp/err"
 t_eq "$?:$(grep -c 'no sample at or before' "$tmp/err")" "1:1" "--at before the first sample: exit 1, says so"
 
+# ---------------------------------------------------------------- queue full
+# The writer stalled by a write lock another connection holds (BEGIN
+# IMMEDIATE), a queue of 100 items and no waiting for room (--queue-wait 0):
+# of 5,000 events appended at once most find the queue full. They must be
+# counted (loss row 'queue', the log, /metrics) and the books balance:
+# recorded + lost = emitted. The lock is let go once the log says it dropped.
+printf 'memwatch-events - version: 1.0\n' >"$tmp/qev"
+db=$tmp/q.db
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$mwd" --db "$db" --listen 127.0.0.1:$PORT --interval 60 --queue-size 100 --queue-wait 0 \
+	--events "$tmp/qev" 2>"$tmp/log" &
+dpid=$!
+wait_for "$db" "SELECT count(*) FROM sample" 1
+python3 - "$db" "$tmp/qlock" <<'PY' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2] + ".held", "w").close()
+for _ in range(600):  # 60 s at most
+    if os.path.exists(sys.argv[2] + ".release"):
+        break
+    time.sleep(0.1)
+db.execute("COMMIT")
+PY
+gpid=$!
+for i in $(seq 300); do [ -e "$tmp/qlock.held" ] && break; sleep 0.1; done
+awk 'BEGIN { for (s = 1; s <= 5000; s++) printf "%d %d mmap 411 411 len=4096 prot=0x3 flags=0x22 anon=1 result=0 comm=q\n", s, 1000 + s }' >>"$tmp/qev"
+for i in $(seq 300); do grep -q "queue full" "$tmp/log" && break; sleep 0.1; done
+grep -q "queue full (100 items" "$tmp/log"
+t_check $? "queue full: the log says events are dropped and counted"
+touch "$tmp/qlock.release"
+wait "$gpid"
+gpid=
+wait_for "$db" "SELECT (SELECT count(*) FROM event) + (SELECT coalesce(sum(count), 0) FROM loss)" 5000
+metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
+stop_mwd
+t_eq "$rc" 0 "memwatchd exits 0 after dropping"
+rec=$(q "$db" "SELECT count(*) FROM event")
+qlost=$(q "$db" "SELECT coalesce(sum(count), 0) FROM loss WHERE source = 'queue'")
+lost=$(q "$db" "SELECT coalesce(sum(count), 0) FROM loss")
+t_check "$([ "$qlost" -gt 0 ] && [ "$rec" -gt 0 ]; echo $?)" "events dropped on the full queue are in table loss as 'queue' ($qlost), the rest recorded ($rec)"
+t_eq "$((rec + lost))" 5000 "books balance: recorded + lost = 5000 emitted"
+t_eq "$(q "$db" "SELECT count(DISTINCT seq) = count(*) AND min(seq) = 1 AND max(seq) <= 5000 FROM event")" 1 \
+	"what was recorded is the events' own rows, each once"
+t_eq "$(grep -o '[0-9]* dropped (queue full)' "$tmp/log")" "$qlost dropped (queue full)" "the exit line counts the same drops"
+t_eq "$(echo "$metrics" | grep '^memwatch_recording_lost_total{source="queue"}' | awk '{ print $2 }')" "$qlost" \
+	"/metrics: memwatch_recording_lost_total{source=\"queue\"} shows them"
+t_eq "$(q "$db" "PRAGMA integrity_check")" ok "the file stays valid"
+
+# By default a full queue makes the reader wait for the writer: 5,000 events
+# read at once through a queue of 100 items all arrive, nothing dropped.
+printf 'memwatch-events - version: 1.0\n' >"$tmp/wev"
+db=$tmp/w.db
+start_mwd "$db" --interval 60 --queue-size 100 --events "$tmp/wev"
+wait_for "$db" "SELECT count(*) FROM sample" 1
+awk 'BEGIN { for (s = 1; s <= 5000; s++) printf "%d %d munmap 412 412 len=4096 result=0 comm=w\n", s, 1000 + s }' >>"$tmp/wev"
+wait_for "$db" "SELECT (SELECT count(*) FROM event) + (SELECT coalesce(sum(count), 0) FROM loss)" 5000
+stop_mwd
+t_eq "$rc:$(q "$db" "SELECT count(*), count(DISTINCT seq), min(seq), max(seq), (SELECT count(*) FROM loss) FROM event")" \
+	"0:5000|5000|1|5000|0" "a queue of 100 and 5,000 events at once: the reader waits for the writer, all recorded, no loss"
+t_eq "$(grep -c 'dropping events' "$tmp/log"):$(grep -c ' 0 dropped (queue full)' "$tmp/log")" 0:1 "nothing logged as dropped; the exit line says 0 dropped"
+
 # ---------------------------------------------------------------- replay --at
 # The fixture changes twice while memwatchd samples (each change one rename,
 # so a sample sees one state or the other): A (the fixture), B (a process
@@ -210,6 +275,13 @@ t_eq "$(grep -c '█' "$tmp/chart") $(head -1 "$tmp/chart")" "$(( $(q "$db" "SEL
 	"--history text: a chart line per sample and column"
 "$read" --db "$db" --history --column nope >/dev/null 2>&1
 t_eq "$?" 2 "--history --column unknown: exit 2"
+# The fixture module has no extfrag or allocfail file: not recorded, so no replay.
+"$read" --db "$db" --frag-events >"$tmp/out" 2>"$tmp/err"
+t_eq "$?:$(wc -c <"$tmp/out"):$(grep -c 'not recorded: no extfrag in the recording' "$tmp/err")" "1:0:1" \
+	"--frag-events of a recording whose module had no extfrag: exit 1, says it was not recorded"
+"$read" --db "$db" --paf >"$tmp/out" 2>"$tmp/err"
+t_eq "$?:$(wc -c <"$tmp/out"):$(grep -c 'not recorded: no allocfail' "$tmp/err")" "1:0:1" \
+	"--paf likewise (no empty table)"
 
 # ---------------------------------------------------------------- no module
 db=$tmp/c.db
@@ -220,6 +292,16 @@ t_eq "$rc:$(grep -c 'events unavailable' "$tmp/log")" "0:1" "without the module:
 t_eq "$(q "$db" "SELECT module, events FROM run")" "0|0" "the run says: no module, no events"
 live_out=$(MEMWATCH_ROOT=$tmp/none "$read" -t --csv 2>/dev/null)
 t_eq "$("$read" --db "$db" -t --csv 2>/dev/null)" "$live_out" "replay of a /proc-only recording equals memwatch-read --no-module"
+for f in "" --json; do
+	live_out=$(MEMWATCH_ROOT=$tmp/none "$read" $f 2>/dev/null | sed 's/"time":[0-9.]*,//')
+	t_eq "$("$read" --db "$db" $f 2>"$tmp/err" | sed 's/"time":[0-9.]*,//')" "$live_out" "summary ${f:-text} of a /proc-only recording equals live, top processes included"
+done
+t_eq "$(grep -c 'recorded without the module: summary from /proc only' "$tmp/err")" 1 "the replay's note says the recording had no module"
+for v in "--frag-events:no frag-events" "--paf:no allocfail" "--events:events not recorded: recorded without the module"; do
+	"$read" --db "$db" "${v%%:*}" >"$tmp/out" 2>"$tmp/err"
+	t_eq "$?:$(wc -c <"$tmp/out"):$(grep -c "recorded without the module" "$tmp/err"):$(grep -c "${v#*:}" "$tmp/err")" "1:0:1:1" \
+		"${v%%:*} of a recording made without the module: exit 1, names what was not recorded and why"
+done
 
 # ---------------------------------------------------------------- schema
 db=$tmp/a.db

@@ -237,7 +237,15 @@ int mw_file_load(struct mw_file *f, const char *name, char *err, size_t errlen)
 		int e = errno;
 
 		memset(f, 0, sizeof(*f));
-		if (e == ENOENT && !mw_module_present())
+		if (e == ENOENT && mw_snap_current() && !mw_module_present())
+			snprintf(err, errlen,
+				 "recorded without the module: no %s (it needs the memwatch module)",
+				 name);
+		else if (e == ENOENT && mw_snap_current())
+			snprintf(err, errlen,
+				 "not recorded: no %s in the recording (the module did not "
+				 "provide it then: feature disabled?)", name);
+		else if (e == ENOENT && !mw_module_present())
 			snprintf(err, errlen,
 				 "%s not found: is the module loaded? (sudo insmod memwatch.ko)",
 				 mw_root());

@@ -27,6 +27,9 @@ int db_begin(void);
 int db_commit(void);
 void db_rollback(void);
 int db_insert_event(const struct ev_item *ev);
+/* Events in one statement when there are DB_EVENT_ROWS of them. */
+#define DB_EVENT_ROWS	64
+int db_insert_events(const struct ev_item *const *evs, size_t n);
 int db_insert_loss(const char *source, long long first_seq, long long count);
 int db_insert_sample(const struct sample_item *s);
 /* Retention by age and size; 0 or -1. */

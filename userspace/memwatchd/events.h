@@ -9,7 +9,12 @@
 /* Opens the events file; false (logged) when there is none. */
 bool events_open(void);
 void *events_main(void *arg);
-/* Parses one event line (no newline); NULL if it is not one. */
-struct ev_item *events_parse(const char *line, size_t len);
+/* Events dropped because the queue was full (also in mwd_lost_queue). */
+long long events_dropped(void);
+/*
+ * Parses one event line (no newline) into a queue item, the item and its
+ * ev_item one allocation (item_free frees both); NULL if it is not one.
+ */
+struct item *events_parse(const char *line, size_t len);
 
 #endif

@@ -25,7 +25,6 @@
 #include "util.h"
 #include "writer.h"
 
-#define QUEUE_ITEMS	65536
 
 struct mwd_config mwd_cfg;
 atomic_bool mwd_stopping;
@@ -85,6 +84,11 @@ static void usage(FILE *fp)
 "      --full-every N       every Nth sample stores every task row (default 60)\n"
 "      --events FILE        read events from FILE (default /proc/memwatch/events)\n"
 "      --prune-every SECS   seconds between retention passes (default 10)\n"
+"      --queue-size N       items between the readers and the writer (default 65536)\n"
+"      --queue-wait MS      how long the event reader waits for room in a full\n"
+"                           queue before it drops and counts (default: as long\n"
+"                           as it takes: the module's ring holds the events and\n"
+"                           counts what it overwrites; 0: drop at once)\n"
 "      --no-http            do not serve HTTP\n"
 "      --listen ADDR:PORT   HTTP address (default: loopback)\n"
 "      --metrics-top N      per-pid metric series (default 10)\n"
@@ -160,7 +164,7 @@ static bool parse_size(const char *s, long long *bytes)
 enum {
 	OPT_DB = 256, OPT_INTERVAL, OPT_RETAIN, OPT_MAX_SIZE, OPT_FULL_EVERY,
 	OPT_EVENTS, OPT_PRUNE_EVERY, OPT_NO_HTTP, OPT_LISTEN, OPT_METRICS_TOP, OPT_PROMETHEUS,
-	OPT_SUSPECTS_INTERVAL,
+	OPT_SUSPECTS_INTERVAL, OPT_QUEUE_SIZE, OPT_QUEUE_WAIT,
 };
 
 static const struct option long_options[] = {
@@ -171,6 +175,8 @@ static const struct option long_options[] = {
 	{ "full-every", required_argument, NULL, OPT_FULL_EVERY },
 	{ "events", required_argument, NULL, OPT_EVENTS },
 	{ "prune-every", required_argument, NULL, OPT_PRUNE_EVERY },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "queue-wait", required_argument, NULL, OPT_QUEUE_WAIT },
 	{ "no-http", no_argument, NULL, OPT_NO_HTTP },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
@@ -193,6 +199,8 @@ static int parse_args(int argc, char **argv, struct mwd_config *c)
 	c->full_every = 60;
 	c->prune_every = 10;
 	c->metrics_top = 10;
+	c->queue_items = 65536;
+	c->queue_wait_ms = -1;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":Vh", long_options, NULL)) != -1) {
 		switch (o) {
@@ -222,6 +230,16 @@ static int parse_args(int argc, char **argv, struct mwd_config *c)
 			break;
 		case OPT_EVENTS:
 			c->events_path = optarg;
+			break;
+		case OPT_QUEUE_SIZE:
+			if (!parse_long(optarg, 1, 1L << 24, &v))
+				return usage_error("bad --queue-size '%s': want 1..16777216 items", optarg);
+			c->queue_items = (size_t)v;
+			break;
+		case OPT_QUEUE_WAIT:
+			if (!parse_long(optarg, 0, 3600000, &v))
+				return usage_error("bad --queue-wait '%s': want 0..3600000 ms", optarg);
+			c->queue_wait_ms = (int)v;
 			break;
 		case OPT_NO_HTTP:
 			c->no_http = true;
@@ -300,7 +318,7 @@ int main(int argc, char **argv)
 	mwd_log("recording to %s every %gs (retain %llds, max size %lld bytes)",
 		mwd_cfg.db_path, mwd_cfg.interval, mwd_cfg.retain_ns / 1000000000LL,
 		mwd_cfg.max_db_bytes);
-	queue_init(QUEUE_ITEMS);
+	queue_init(mwd_cfg.queue_items);
 	pthread_create(&writer, NULL, writer_main, NULL);
 	pthread_create(&sampler, NULL, sampler_main, NULL);
 	if (events)
@@ -331,7 +349,8 @@ int main(int argc, char **argv)
 	atomic_store(&producers_done, true);
 	queue_wake();
 	pthread_join(writer, NULL);
-	mwd_log("%lld events recorded", writer_recorded_events());
+	mwd_log("%lld events recorded, %lld dropped (queue full)",
+		writer_recorded_events(), events_dropped());
 	db_close();
 	return ret > 0 ? ret : 0;
 }

@@ -24,6 +24,8 @@ struct mwd_config {
 	int full_every;			/* every Nth sample stores every row */
 	double prune_every;		/* seconds between retention passes */
 	const char *events_path;	/* NULL: mw_root()/events */
+	size_t queue_items;		/* the writer's queue holds this many */
+	int queue_wait_ms;		/* the event reader waits for room */
 	bool no_http;
 	const char *listen;
 	int metrics_top;

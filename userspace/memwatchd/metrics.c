@@ -14,6 +14,7 @@
  * under 1,300 with 2,000 processes, N = 10 and 3 zones of 11 orders.
  */
 #define _GNU_SOURCE
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,6 +339,46 @@ static void status_metrics(struct strbuf *sb, json_t *st)
 	}
 }
 
+/*
+ * What the recording (--db) says it lost, by source (table loss): the
+ * same books memwatch-read --db and the file's readers see. Every source
+ * is listed, 0 when it lost nothing; nothing when the file cannot be read.
+ */
+static void recording_metrics(struct strbuf *sb)
+{
+	static const char *const sources[] = { "ring", "queue", "disk", "samples" };
+	long long v[4] = { 0 };
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	size_t i;
+	bool ok = false;
+
+	if (!serve_cfg.db_path)
+		return;
+	if (sqlite3_open_v2(serve_cfg.db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+			    NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 2000);
+		ok = sqlite3_prepare_v2(db, "SELECT source, sum(count) FROM loss GROUP BY source",
+					-1, &q, NULL) == SQLITE_OK;
+		while (ok && sqlite3_step(q) == SQLITE_ROW) {
+			const char *src = (const char *)sqlite3_column_text(q, 0);
+
+			for (i = 0; src && i < 4; i++)
+				if (!strcmp(src, sources[i]))
+					v[i] = sqlite3_column_int64(q, 1);
+		}
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	if (!ok)
+		return;
+	family(sb, "memwatch_recording_lost_total", "counter",
+	       "What the recording lost, from its loss table: events overwritten in the module's ring "
+	       "(ring), dropped on memwatchd's full queue (queue), not written (disk); samples dropped (samples).");
+	for (i = 0; i < 4; i++)
+		sb_printf(sb, "memwatch_recording_lost_total{source=\"%s\"} %lld\n", sources[i], v[i]);
+}
+
 enum MHD_Result metrics_reply(struct MHD_Connection *c)
 {
 	static const char *const reclaim_skip[] = { "now_ns", "ring_size", NULL };
@@ -390,6 +431,7 @@ enum MHD_Result metrics_reply(struct MHD_Connection *c)
 		}
 	}
 	suspects_metrics(&sb);
+	recording_metrics(&sb);
 	res = http_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8",
 			 sb.buf ? sb.buf : "", sb.len);
 	sb_free(&sb);

@@ -8,7 +8,7 @@
 #include "queue.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t nonempty;
+static pthread_cond_t nonempty, nonfull;
 static struct item *head, *tail;
 static size_t count, capacity;
 static bool woken;
@@ -20,6 +20,7 @@ void queue_init(size_t cap)
 	pthread_condattr_init(&a);
 	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
 	pthread_cond_init(&nonempty, &a);
+	pthread_cond_init(&nonfull, &a);
 	pthread_condattr_destroy(&a);
 	capacity = cap;
 }
@@ -43,10 +44,9 @@ bool queue_push(struct item *it)
 	return true;
 }
 
-struct item *queue_take(int timeout_ms)
+static struct timespec deadline(int timeout_ms)
 {
 	struct timespec until;
-	struct item *list;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += timeout_ms / 1000;
@@ -55,6 +55,54 @@ struct item *queue_take(int timeout_ms)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
+	return until;
+}
+
+struct item *queue_push_list(struct item *list, size_t n, int wait_ms)
+{
+	struct timespec until = deadline(wait_ms < 0 ? 0 : wait_ms);
+	bool was_empty;
+
+	pthread_mutex_lock(&lock);
+	while (list) {
+		struct item *last = list, *rest;
+		size_t take, i;
+
+		while (count >= capacity) {
+			if (wait_ms < 0)
+				pthread_cond_wait(&nonfull, &lock);
+			else if (wait_ms == 0 ||
+				 pthread_cond_timedwait(&nonfull, &lock, &until) == ETIMEDOUT)
+				goto out;
+		}
+		take = capacity - count < n ? capacity - count : n;
+		for (i = 1; i < take; i++)
+			last = last->next;
+		rest = last->next;
+		last->next = NULL;
+		was_empty = !head;
+		if (tail)
+			tail->next = list;
+		else
+			head = list;
+		tail = last;
+		count += take;
+		n -= take;
+		list = rest;
+		/* One wakeup per batch, not per item. */
+		if (was_empty)
+			pthread_cond_signal(&nonempty);
+	}
+out:
+	pthread_mutex_unlock(&lock);
+	return list;
+}
+
+struct item *queue_take(int timeout_ms)
+{
+	struct timespec until = deadline(timeout_ms);
+	struct item *list;
+
 	pthread_mutex_lock(&lock);
 	while (!head && !woken &&
 	       pthread_cond_timedwait(&nonempty, &lock, &until) != ETIMEDOUT)
@@ -63,6 +111,7 @@ struct item *queue_take(int timeout_ms)
 	list = head;
 	head = tail = NULL;
 	count = 0;
+	pthread_cond_broadcast(&nonfull);
 	pthread_mutex_unlock(&lock);
 	return list;
 }
@@ -113,9 +162,7 @@ void sample_free(struct sample_item *s)
 
 void item_free(struct item *it)
 {
-	if (it->kind == ITEM_EVENT)
-		free(it->ev);
-	else
+	if (it->kind == ITEM_SAMPLE)
 		sample_free(it->sample);
 	free(it);
 }

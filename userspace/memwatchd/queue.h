@@ -60,10 +60,18 @@ struct item {
 		struct sample_item *sample;
 	};
 };
+/* An event's item and its ev_item are one allocation (events_parse). */
 
 void queue_init(size_t cap);
 /* false when full: the item is not taken. */
 bool queue_push(struct item *it);
+/*
+ * Appends the @n items of @list (linked by next) as room allows, waiting
+ * up to @wait_ms in total for the writer to make room (< 0: as long as it
+ * takes; 0: not at all). Returns what was
+ * not taken (NULL: all of it was), for the caller to count and free.
+ */
+struct item *queue_push_list(struct item *list, size_t n, int wait_ms);
 /* Everything queued (oldest first), waiting up to @timeout_ms for the first. */
 struct item *queue_take(int timeout_ms);
 /* Wakes a waiting queue_take (at stop). */

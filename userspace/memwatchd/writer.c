@@ -23,6 +23,10 @@
 static long long batch_events, batch_samples, batch_rows;
 static long long lost_disk_events, lost_disk_samples;
 static bool in_tx, failing;
+static uint64_t tx_start;
+/* Events waiting for one multi-row INSERT (items freed once written). */
+static struct item *pending[DB_EVENT_ROWS];
+static size_t npending;
 static atomic_llong recorded_events;
 
 long long writer_recorded_events(void)
@@ -52,12 +56,35 @@ static bool begin(void)
 {
 	if (in_tx)
 		return true;
+	tx_start = mwd_mono_ns();
 	if (db_begin()) {
 		fail("BEGIN");
 		return false;
 	}
 	in_tx = true;
 	return true;
+}
+
+static void flush_events(void)
+{
+	const struct ev_item *evs[DB_EVENT_ROWS];
+	size_t i, n = npending;
+
+	if (!n)
+		return;
+	npending = 0;
+	for (i = 0; i < n; i++)
+		evs[i] = pending[i]->ev;
+	if (!begin()) {
+		lost_disk_events += (long long)n;
+	} else {
+		batch_events += (long long)n;
+		batch_rows += (long long)n;
+		if (db_insert_events(evs, n))
+			fail("INSERT");
+	}
+	for (i = 0; i < n; i++)
+		item_free(pending[i]);
 }
 
 /* The loss counters of every source, written in the open transaction. */
@@ -80,8 +107,11 @@ static int write_losses(void)
 
 static void commit(void)
 {
-	long long de = lost_disk_events, ds = lost_disk_samples;
+	long long de, ds;
 
+	flush_events();
+	de = lost_disk_events;
+	ds = lost_disk_samples;
 	if (!in_tx)
 		return;
 	if (write_losses())
@@ -151,7 +181,7 @@ static void prune(void)
 
 void *writer_main(void *arg)
 {
-	uint64_t tx_start = 0, last_prune = mwd_mono_ns();
+	uint64_t last_prune = mwd_mono_ns();
 
 	(void)arg;
 	for (;;) {
@@ -170,19 +200,24 @@ void *writer_main(void *arg)
 		list = queue_take(stopping ? 0 : wait_ms);
 		for (; list; list = next) {
 			next = list->next;
-			if (!in_tx)
-				tx_start = mwd_mono_ns();
-			write_item(list);
-			item_free(list);
+			if (list->kind == ITEM_EVENT && strcmp(list->ev->kind, "lost")) {
+				pending[npending++] = list;
+				if (npending == DB_EVENT_ROWS)
+					flush_events();
+			} else {
+				flush_events();	/* rows stay in seq order */
+				write_item(list);
+				item_free(list);
+			}
 			if (batch_rows >= WRITER_BATCH_ROWS)
 				commit();
 		}
+		flush_events();
 		if (in_tx && (mwd_mono_ns() - tx_start) / 1000000ULL >= WRITER_COMMIT_MS)
 			commit();
 		if (!in_tx && (atomic_load(&mwd_lost_queue) ||
 			       atomic_load(&mwd_lost_samples) ||
 			       lost_disk_events || lost_disk_samples)) {
-			tx_start = mwd_mono_ns();
 			if (begin())
 				commit();
 		}

@@ -21,6 +21,7 @@
 #include "memwatch_abi.h"
 #include "mwfile.h"
 #include "util.h"
+#include "mwsnap.h"
 #include "views.h"
 
 /* The bar chart: "ORD" + blocks bar + count + unusable bar + index <= 80. */
@@ -587,6 +588,11 @@ int frag_events_show(struct mw_out *o, const struct mw_opts *opts)
 	int pid_c, comm_c, count_c, frag_c, key;
 	unsigned long long now;
 
+	if (mw_snap_current() && !mw_module_present()) {
+		fprintf(stderr, "%s: recorded without the module: no frag-events "
+			"(extfrag events need the memwatch module)\n", mw_prog);
+		return 1;
+	}
 	if (opts->no_module || !mw_module_present()) {
 		fprintf(stderr,
 			"%s: extfrag events unavailable: they need the memwatch module (%s missing%s)\n",

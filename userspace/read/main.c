@@ -19,6 +19,7 @@
 #include "replay.h"
 #include "suspects_cmd.h"
 #include "util.h"
+#include "mwsnap.h"
 #include "views.h"
 
 struct mw_view {
@@ -488,6 +489,9 @@ void mw_note_no_module(const struct mw_opts *opts, const char *what)
 	/* On stderr, so --json and --csv output stays parseable. */
 	if (opts->no_module)
 		fprintf(stderr, "%s: --no-module: %s from /proc only\n", mw_prog, what);
+	else if (mw_snap_current())
+		fprintf(stderr, "%s: recorded without the module: %s from /proc only; "
+			"event columns unavailable\n", mw_prog, what);
 	else
 		fprintf(stderr,
 			"%s: memwatch module not loaded (%s missing): %s from /proc only; "

@@ -357,6 +357,30 @@ int replay_open(struct mw_opts *opts)
 	return -1;
 }
 
+void replay_close(void)
+{
+	size_t i;
+
+	mw_snap_install(NULL);
+	for (i = 0; i < snap.nfiles; i++) {
+		free(snap.names[i]);
+		free(snap.texts[i]);
+	}
+	free(snap.names);
+	free(snap.texts);
+	if (snap.tasks) {
+		tasks_tab_free(snap.tasks);
+		free(snap.tasks);
+	}
+	if (snap.threads) {
+		tasks_tab_free(snap.threads);
+		free(snap.threads);
+	}
+	memset(&snap, 0, sizeof(snap));
+	sqlite3_close(db);
+	db = NULL;
+}
+
 /* ------------------------------------------------------------ --events */
 
 static bool call_wanted(const char *list, const char *kind)
@@ -388,6 +412,13 @@ int events_show(struct mw_out *o, const struct mw_opts *opts)
 	sqlite3_stmt *q;
 	int ret = 0;
 
+	if (query_int("SELECT count(*) FROM run WHERE events = 1", 0, 0) == 0) {
+		fprintf(stderr, "%s: %s: events not recorded: %s\n", mw_prog, opts->db,
+			query_int("SELECT count(*) FROM run WHERE module = 1", 0, 0) ?
+			"memwatchd could not read the module's events file" :
+			"recorded without the module (events need the memwatch module)");
+		return 1;
+	}
 	if (sqlite3_prepare_v2(db, "SELECT time_unix_ns, seq, pid, tid, kind, size, "
 			       "result, comm FROM event WHERE time_unix_ns BETWEEN ?1 AND ?2 "
 			       "AND (?3 = 0 OR pid = ?3) AND (?4 IS NULL OR comm = ?4) "

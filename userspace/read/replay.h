@@ -14,6 +14,8 @@
  * Returns -1 to go on, or an exit status after printing an error.
  */
 int replay_open(struct mw_opts *opts);
+/* Uninstalls the moment, frees it and closes the recording (fuzzing: many in one process). */
+void replay_close(void);
 /* Options that need --db, or clash with it: 0, or 2 with replay_arg_error set. */
 int replay_check_args(const struct mw_opts *opts);
 extern const char *replay_arg_error;

@@ -24,6 +24,8 @@
 
 #include "memwatch_abi.h"
 #include "mwfile.h"
+#include "mwsnap.h"
+#include "tasks_rows.h"
 #include "sys_util.h"
 #include "util.h"
 #include "views.h"
@@ -124,6 +126,38 @@ static void summary_top_proc(struct summary_proc *top, size_t *n, size_t max)
 	closedir(d);
 }
 
+/*
+ * A recording made without the module keeps the /proc rows, not the
+ * /proc/PID/status files live reads: the same figures (VmRSS, Name).
+ */
+static void summary_top_snap(const struct tasks_tab *t, struct summary_proc *top,
+			     size_t *n, size_t max)
+{
+	int cp = -1, cr = -1, cc = -1;
+	size_t c, r;
+
+	for (c = 0; t && c < t->ncols; c++) {
+		if (!strcmp(t->cols[c], "pid"))
+			cp = (int)c;
+		else if (!strcmp(t->cols[c], "rss_kb"))
+			cr = (int)c;
+		else if (!strcmp(t->cols[c], "comm"))
+			cc = (int)c;
+	}
+	if (cp < 0 || cr < 0 || cc < 0)
+		return;
+	for (r = 0; r < t->nrows; r++) {
+		const char *rss = t->rows[r][cr];
+		struct summary_proc p = { .rss_kb = atoll(rss) };
+
+		if (!isdigit((unsigned char)rss[0]))
+			continue;	/* no VmRSS: no address space */
+		snprintf(p.pid, sizeof(p.pid), "%.15s", t->rows[r][cp]);
+		snprintf(p.comm, sizeof(p.comm), "%.63s", t->rows[r][cc]);
+		summary_keep(top, n, max, &p);
+	}
+}
+
 static void summary_top(struct mw_out *o, bool module)
 {
 	size_t max = o->opts->top ? (size_t)o->opts->top : SUMMARY_TOP, n = 0, i;
@@ -131,7 +165,11 @@ static void summary_top(struct mw_out *o, bool module)
 	char *cols[] = { "pid", "rss_kb", "comm" };
 	struct sys_rows t;
 
-	if (!module || !summary_top_module(top, &n, max))
+	if (module && summary_top_module(top, &n, max))
+		;
+	else if (mw_snap_current())
+		summary_top_snap(mw_snap_current()->tasks, top, &n, max);
+	else
 		summary_top_proc(top, &n, max);
 	sys_rows_init(&t, 3);
 	for (i = 0; i < n; i++) {
