@@ -28,25 +28,6 @@
 #include "replay.h"
 #include "views.h"
 
-static const struct {
-	enum mw_mode mode;
-	const char *doc;
-	int (*show)(struct mw_out *o, const struct mw_opts *opts);
-} views[] = {
-	{ MW_MODE_SUMMARY, "summary", summary_show },
-	{ MW_MODE_STATUS, "status", status_show },
-	{ MW_MODE_TASKS, "tasks", tasks_show },
-	{ MW_MODE_THREADS, "threads", threads_show },
-	{ MW_MODE_FRAG, "frag", frag_show },
-	{ MW_MODE_NODES, "nodes", nodes_show },
-	{ MW_MODE_FRAG_EVENTS, "extfrag", frag_events_show },
-	{ MW_MODE_SYS, "sys", sys_show },
-	{ MW_MODE_RECLAIM, "reclaim", reclaim_show },
-	{ MW_MODE_ALLOCFAIL, "allocfail", allocfail_show },
-	{ MW_MODE_EVENTS, "events", events_show },
-	{ MW_MODE_HISTORY, "history", history_show },
-};
-
 static FILE *devnull;
 static char *schema;
 static char path[64];
@@ -194,19 +175,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		base.comm = "init";
 		base.top = 2;
 	}
-	for (v = 0; v < sizeof(views) / sizeof(views[0]); v++) {
+	for (v = 0; v < MW_MODE_COUNT; v++) {
 		struct mw_opts opts = base;
 		struct mw_out out;
 
-		opts.mode = views[v].mode;
+		opts.mode = v;
 		if (opts.mode == MW_MODE_HISTORY)
 			opts.columns = "rss_kb,minflt";
 		if (opts.mode == MW_MODE_EVENTS || opts.mode == MW_MODE_HISTORY)
 			opts.at = NULL;
 		if (replay_open(&opts) < 0) {
-			mw_out_init(&out, &opts, devnull, views[v].doc);
+			mw_out_init(&out, &opts, devnull, mw_views[v].doc);
 			mw_out_begin(&out);
-			views[v].show(&out, &opts);
+			mw_views[v].show(&out, &opts);
 			mw_out_end(&out);
 		}
 		replay_close();

@@ -22,27 +22,6 @@
 #include "mwsnap.h"
 #include "views.h"
 
-struct mw_view {
-	const char *doc;
-	int (*show)(struct mw_out *o, const struct mw_opts *opts);
-};
-
-static const struct mw_view views[] = {
-	[MW_MODE_SUMMARY] = { "summary", summary_show },
-	[MW_MODE_TASKS] = { "tasks", tasks_show },
-	[MW_MODE_THREADS] = { "threads", threads_show },
-	[MW_MODE_FRAG] = { "frag", frag_show },
-	[MW_MODE_NODES] = { "nodes", nodes_show },
-	[MW_MODE_FRAG_EVENTS] = { "extfrag", frag_events_show },
-	[MW_MODE_SYS] = { "sys", sys_show },
-	[MW_MODE_RECLAIM] = { "reclaim", reclaim_show },
-	[MW_MODE_ALLOCFAIL] = { "allocfail", allocfail_show },
-	[MW_MODE_STATUS] = { "status", status_show },
-	[MW_MODE_EVENTS] = { "events", events_show },
-	[MW_MODE_HISTORY] = { "history", history_show },
-};
-static const struct mw_view cluster_view = { "cluster", cluster_show };
-
 static void usage(FILE *fp)
 {
 	fprintf(fp,
@@ -436,7 +415,7 @@ static void sleep_seconds(double s)
 
 static int run_samples(const struct mw_opts *opts)
 {
-	const struct mw_view *view = opts->cluster ? &cluster_view : &views[opts->mode];
+	const struct mw_view *view = opts->cluster ? &mw_cluster_view : &mw_views[opts->mode];
 	struct mw_out out;
 	long n;
 	int ret = 0;

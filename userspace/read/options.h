@@ -18,6 +18,7 @@ enum mw_mode {
 	MW_MODE_STATUS,
 	MW_MODE_EVENTS,		/* --db only */
 	MW_MODE_HISTORY,	/* --db only */
+	MW_MODE_COUNT
 };
 
 enum mw_format {

@@ -25,6 +25,15 @@ int reclaim_show(struct mw_out *o, const struct mw_opts *opts);
 int allocfail_show(struct mw_out *o, const struct mw_opts *opts);
 int cluster_show(struct mw_out *o, const struct mw_opts *opts);	/* --cluster URL */
 
+/* A view: the name its output is documented under, and its show(). */
+struct mw_view {
+	const char *doc;
+	int (*show)(struct mw_out *o, const struct mw_opts *opts);
+};
+/* By mode (view_table.c); EVENTS and HISTORY answer from a recording only. */
+extern const struct mw_view mw_views[MW_MODE_COUNT];
+extern const struct mw_view mw_cluster_view;
+
 /* Whether PID is a process now (under MEMWATCH_PROCFS): for -p errors. */
 bool mw_process_exists(int pid);
 
