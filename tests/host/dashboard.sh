@@ -53,8 +53,11 @@ start() { # ROOT PROCFS
 	MEMWATCH_ROOT=$1 MEMWATCH_PROCFS=$2 userspace/memwatchd/memwatchd-serve \
 		--listen "127.0.0.1:$PORT" ${DB:+--db "$DB"} 2>"$TMP/serve.log" &
 	PID=$!
-	for _ in $(seq 100); do
+	# up when it answers: a generous bound for a loaded host; a server
+	# that died ends the wait at once
+	for _ in $(seq 600); do
 		curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/config" && return 0
+		kill -0 "$PID" 2>/dev/null || return 1
 		sleep 0.1
 	done
 	return 1

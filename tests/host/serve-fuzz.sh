@@ -33,8 +33,11 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98 \
 MEMWATCH_ROOT=$TMP/module MEMWATCH_PROCFS=tests/host/fixtures/tasks/procfs \
 	"$BIN" --listen "127.0.0.1:$PORT" 2>"$LOG" &
 PID=$!
-for _ in $(seq 100); do
+# up as soon as it answers; a loaded host may take a while (an ASan build),
+# so the bound is generous and only a server that died stops the wait early
+for _ in $(seq 600); do
 	curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/config" && break
+	kill -0 "$PID" 2>/dev/null || break
 	sleep 0.1
 done
 

@@ -153,7 +153,11 @@ memwatch-read --reclaim --csv >"$tmp/csv" 2>&1
 head -1 "$tmp/csv" | grep -qx 'name,value'
 t_check $? "--reclaim --csv is name,value"
 
-[ $swap = yes ] && swapoff /dev/zram0 2>/dev/null
+# the device as it was found, so that a later file can set it up again
+if [ $swap = yes ]; then
+	swapoff /dev/zram0 2>/dev/null
+	echo 1 >/sys/block/zram0/reset 2>/dev/null
+fi
 rmmod memwatch
 t_check $? "rmmod memwatch"
 rm -rf "$tmp"

@@ -127,7 +127,13 @@ t_check $? "/metrics: tasks_hold's group has its 3 processes" "$(grep tasks_hold
 # (tests/progs/tasks_mmap: 100 mmaps of 1 MiB) while a stream client is open
 wget -q -O "$TMP/sse" "http://127.0.0.1:$PORT/api/v1/events/stream" 2>/dev/null &
 SSE=$!
-sleep 1
+# The stream skips what is in the ring when it connects and then sends an
+# "id: SEQ" line (api_stream.c): every event after that line is sent. Wait
+# for it (not a fixed sleep) so none of the workload's events is skipped.
+i=0
+while ! grep -q '^id: ' "$TMP/sse" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q '^id: ' "$TMP/sse" 2>/dev/null
+t_check $? "the event stream is primed (its first id line) before the workload starts"
 mkdir -p "$TMP/mm"
 $P/tasks_mmap "$TMP/mm" &
 MM=$!
@@ -137,13 +143,24 @@ while [ ! -f "$TMP/mm/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); do
 i=0
 while [ ! -f "$TMP/mm/done" ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 mmpid=$(cat "$TMP/mm/ready")
-sleep 2
+# The stream delivers as fast as memwatchd reads: wait for the 100th (up to
+# 60 s, a condition, not a fixed sleep), then count: more than 100 fails too.
+sse_mmaps() { grep -c "^data: {.*\"kind\":\"mmap\",\"pid\":$mmpid,.*\"len\":1048576,.*\"comm\":\"tasks_mmap\"" "$TMP/sse"; }
+i=0
+while [ "$(sse_mmaps)" -lt 100 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 kill "$SSE" 2>/dev/null
 wait "$SSE" 2>/dev/null
-n=$(grep -c "^data: {.*\"kind\":\"mmap\",\"pid\":$mmpid,.*\"len\":1048576,.*\"comm\":\"tasks_mmap\"" "$TMP/sse")
+n=$(sse_mmaps)
 t_eq "$n" 100 "the open event stream delivered tasks_mmap's 100 mmaps of 1 MiB as they happened"
-wget -q -O "$TMP/logs" "http://127.0.0.1:$PORT/api/v1/memorylogs?limit=10000"
-n=$(tr '}' '\n' <"$TMP/logs" | grep -c "\"pid\":$mmpid,\"process_name\":\"tasks_mmap\",\"call_type\":\"munmap\",\"memory_size\":1048576,\"memory_size_mb\":1\.0")
+# memorylogs may lag the stream (seen on 6.12-rt right after the 100th
+# mmap arrived): ask again until the 40th munmap is there (up to 60 s)
+logs_munmaps() {
+	wget -q -O "$TMP/logs" "http://127.0.0.1:$PORT/api/v1/memorylogs?limit=10000"
+	tr '}' '\n' <"$TMP/logs" | grep -c "\"pid\":$mmpid,\"process_name\":\"tasks_mmap\",\"call_type\":\"munmap\",\"memory_size\":1048576,\"memory_size_mb\":1\.0"
+}
+i=0
+while [ "$(logs_munmaps)" -lt 40 ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i + 1)); done
+n=$(logs_munmaps)
 t_eq "$n" 40 "memorylogs: tasks_mmap's 40 munmaps of 1 MiB (1.0 MB each)"
 : >"$TMP/mm/exit"
 wait "$MM" 2>/dev/null

@@ -59,6 +59,8 @@ kmem_kb() {
 # One session: this script again, as "--storm DIR", starts every worker.
 if [ "${1:-}" = --storm ]; then
 	dir=$2
+	# into the storm's cgroup (if any) before the first worker starts
+	[ -n "${3:-}" ] && echo $$ >"$3/cgroup.procs"
 	vmkb=$(awk '$1 == "MemAvailable:" { print int($2 * 3 / 4) }' /proc/meminfo)
 	# Niced: on 2 emulated CPUs an un-niced storm makes a cycle 40x
 	# slower (14 s); the storm still runs whenever the cycle waits (RCU
@@ -117,8 +119,13 @@ case $CYCLES in '' | *[!0-9]*) t_fail "MW_SOAK_CYCLES is a number" "got '$CYCLES
 for m in lz4_compress lz4hc_compress zsmalloc; do
 	[ -f /mw/kmods/$m.ko ] && insmod /mw/kmods/$m.ko 2>/dev/null
 done
-swap=no
+swap=no zram=no
 if [ -e /sys/block/zram0 ] || insmod /mw/kmods/zram.ko num_devices=1 2>/dev/null; then
+	zram=yes
+	# a file run before this one may have left the device set up (a
+	# disksize cannot be set twice): make it new
+	swapoff /dev/zram0 2>/dev/null
+	echo 1 >/sys/block/zram0/reset 2>/dev/null
 	echo lzo-rle >/sys/block/zram0/comp_algorithm 2>/dev/null
 	echo 256M >/sys/block/zram0/disksize 2>/dev/null && mkswap /dev/zram0 >/dev/null 2>&1 &&
 		swapon /dev/zram0 2>/dev/null && swap=yes
@@ -133,10 +140,21 @@ if [ -w $KML ]; then
 	kmemleak=yes
 fi
 
-setsid sh tests/vm/soak.sh --storm "$tmp" </dev/null >/dev/null 2>&1 &
+# The storm runs in a cgroup (v2) of its own where the kernel has one:
+# freezing it is one write, which also catches a child forked meanwhile;
+# SIGSTOP to each process costs a walk of /proc twice a cycle (0.3 s of a
+# 3.8 s cycle under TCG) and misses a child forked during the walk.
+CG=/sys/fs/cgroup/mw-soak
+[ -f /sys/fs/cgroup/cgroup.controllers ] || mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+rmdir $CG 2>/dev/null
+mkdir $CG 2>/dev/null && [ -f $CG/cgroup.freeze ] || CG=
+if [ -n "$CG" ]; then how="the cgroup freezer ($CG)"; else how="SIGSTOP to each process"; fi
+t_diag "the storm is frozen for each measurement by $how"
+
+setsid sh tests/vm/soak.sh --storm "$tmp" $CG </dev/null >/dev/null 2>&1 &
 storm=$!
 # run-all.sh's timeout kills this session, not the storm's: take it along
-trap 'storm_signal CONT; storm_signal KILL; exit 143' TERM INT
+trap 'storm_thaw; storm_signal KILL; exit 143' TERM INT
 n=0
 while [ ! -e "$tmp/storm-up" ] && [ $n -lt 100 ]; do sleep 0.1 2>/dev/null || sleep 1; n=$((n + 1)); done
 sleep 2
@@ -146,15 +164,39 @@ storm_pids() {
 storm_signal() { # SIG: every process of the storm's session
 	for _p in $(storm_pids); do kill -s "$1" "$_p" 2>/dev/null; done
 }
-# the storm frozen, caches dropped: what the kernel holds then
+freeze_slow=0
+# Stop every process of the storm. With the freezer: wait (up to 10 s) until
+# the kernel says every task is frozen, so none is still inside an
+# allocation when memory is measured.
+storm_freeze() {
+	if [ -z "$CG" ]; then
+		storm_signal STOP
+		return
+	fi
+	echo 1 >$CG/cgroup.freeze
+	_n=0
+	while [ $_n -lt 1000 ]; do
+		while read -r _k _v; do
+			[ "$_k" = frozen ] && [ "$_v" = 1 ] && return
+		done <$CG/cgroup.events
+		sleep 0.01 2>/dev/null || sleep 1
+		_n=$((_n + 1))
+	done
+	freeze_slow=$((freeze_slow + 1))
+}
+storm_thaw() {
+	if [ -n "$CG" ]; then echo 0 >$CG/cgroup.freeze; else storm_signal CONT; fi
+}
+# kmem=: with the storm frozen and caches dropped, what the kernel holds
 quiet_kmem() {
-	storm_signal STOP
+	storm_freeze
 	echo 3 >/proc/sys/vm/drop_caches
-	kmem_kb
+	kmem=$(kmem_kb)
 }
 
-base=$(quiet_kmem)
-storm_signal CONT
+quiet_kmem
+base=$kmem
+storm_thaw
 t_diag "baseline $KMEM_ITEMS ${base} kB; storm: $(storm_pids | wc -l) processes"
 
 fails=0 memfails=0 tablefails=0 i=0 worst=0 held_max=0
@@ -173,8 +215,12 @@ while [ "$i" -lt "$CYCLES" ]; do
 	if cat $MW/status >"$tmp/status" 2>/dev/null; then
 		# fixed tables: every feature's memory_held_bytes but tasks' (its
 		# snapshots come and go with readers)
-		tables=$(awk '$1 ~ /\.memory_held_bytes$/ && $1 != "tasks.memory_held_bytes" { printf "%s=%s ", $1, $2 }' "$tmp/status")
-		held=$(awk '$1 == "memory_held_bytes" { print $2 }' "$tmp/status")
+		# (one awk: each process costs under TCG) "HELD TABLES"
+		tables=$(awk '$1 == "memory_held_bytes" { h = $2 }
+			$1 ~ /\.memory_held_bytes$/ && $1 != "tasks.memory_held_bytes" { t = t $1 "=" $2 " " }
+			END { print h + 0, t }' "$tmp/status")
+		held=${tables%% *}
+		tables=${tables#* }
 		[ "${held:-0}" -gt "$held_max" ] && held_max=$held
 		if [ -z "$tables0" ]; then
 			tables0=$tables
@@ -186,8 +232,9 @@ while [ "$i" -lt "$CYCLES" ]; do
 			t_diag "writable files: $(tr '\n' ' ' <"$tmp/writable")"
 			# The check below can fail only if the module's own memory
 			# shows in the figure: measure it loaded, once.
-			loaded_kb=$(quiet_kmem)
-			storm_signal CONT
+			quiet_kmem
+			loaded_kb=$kmem
+			storm_thaw
 		elif [ "$tables" != "$tables0" ]; then
 			tablefails=$((tablefails + 1))
 			echo "cycle $i: tables '$tables' (first load: '$tables0')" >>"$tmp/log"
@@ -210,8 +257,9 @@ while [ "$i" -lt "$CYCLES" ]; do
 	if [ -e $MW ]; then
 		fails=$((fails + 1)); echo "cycle $i: $MW still there after rmmod" >>"$tmp/log"
 	fi
-	now=$(quiet_kmem)
-	storm_signal CONT
+	quiet_kmem
+	now=$kmem
+	storm_thaw
 	d=$((now - base))
 	[ $d -lt 0 ] && d=$((-d))
 	[ $d -gt "$worst" ] && worst=$d
@@ -219,16 +267,20 @@ while [ "$i" -lt "$CYCLES" ]; do
 		memfails=$((memfails + 1))
 		echo "cycle $i: kernel memory ${now} kB after unload, baseline ${base} kB" >>"$tmp/log"
 	fi
+	# progress of a long soak (make soak), for whoever watches its log
+	[ $((i % 100)) -eq 0 ] && t_diag "cycle $i at $(($(uptime_s) - t0)) s: worst $worst kB, $fails failed cycles"
 done
 t1=$(uptime_s)
-storm_signal CONT
+storm_thaw
 storm_signal TERM
 sleep 1
 storm_signal KILL
 wait "$storm" 2>/dev/null
+[ -n "$CG" ] && rmdir $CG 2>/dev/null
 
 t_diag "$i cycles in $((t1 - t0)) s; module memory_held_bytes up to $held_max; fixed tables: $tables0"
 t_diag "kernel memory after unload: worst $worst kB from the baseline (tolerance $SOAK_TOL_KB kB)"
+[ "$freeze_slow" -gt 0 ] && t_diag "$freeze_slow measurements taken with the storm not frozen after 10 s"
 [ -f "$tmp/log" ] && t_diag "$(head -n 20 "$tmp/log")"
 [ "$i" -gt 0 ]
 t_check $? "at least one cycle ran"
@@ -242,6 +294,13 @@ t_eq "$tablefails" 0 "the module's fixed tables are the same size on every load"
 t_eq "$memfails" 0 "kernel memory ($KMEM_ITEMS) within $SOAK_TOL_KB kB of the baseline after each unload"
 ! loaded
 t_check $? "memwatch is unloaded at the end"
+# the storm's memory pressure reclaims into zram swap: without it the soak
+# is weaker, so a kernel with zram must give it
+if [ $zram = yes ]; then
+	t_eq "$swap" yes "the storm had swap on zram"
+else
+	t_skip "the storm had swap on zram" "no zram in this kernel"
+fi
 
 if [ $kmemleak = yes ]; then
 	# kmemleak reports an object unreferenced for 5 s, in two scans
@@ -255,6 +314,9 @@ if [ $kmemleak = yes ]; then
 else
 	t_skip "kmemleak: no unreferenced object after the soak" "no $KML (not a kmemleak kernel)"
 fi
-[ "$swap" = yes ] && swapoff /dev/zram0 2>/dev/null
+if [ "$swap" = yes ]; then
+	swapoff /dev/zram0 2>/dev/null
+	echo 1 >/sys/block/zram0/reset 2>/dev/null
+fi
 rm -rf "$tmp"
 t_done

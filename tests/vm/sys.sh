@@ -12,18 +12,38 @@ t_check $? "sys starts with its version line"
 grep -q '^# node *item *pages *kb$' $MW/sys
 t_check $? "sys has the node/item legend"
 
-# meminfo, sys, meminfo: the module's figure must lie between the two
-# kernel readings, widened by TOL kB. Both read the same global atomics
-# (vm_node_stat/vm_zone_stat), so the only difference is what changed
-# between the reads; TOL = 1 MiB covers the allocations of the cat/awk
-# processes themselves on an otherwise idle VM.
-TOL=1024
+# The module and the kernel's files read the same global atomics
+# (vm_node_stat/vm_zone_stat), so they differ only by what changed between
+# the reads. /proc/meminfo and every node's meminfo are read just before and
+# just after the module's sys, back to back by one process, until both reads
+# agree (tests/progs/quiet_snap, up to 50 tries): nothing moved meanwhile, so
+# the module saw the same state and its figures are exact (TOL 0), whatever
+# else runs and however many CPUs fold their per-cpu counters.
+# /proc/vmstat's allocation counters move with every allocation anywhere, so
+# it never reads the same twice: its items (file_pages, isolated_*,
+# workingset_nodes) lie between a read before and one after, widened by
+# VMSTAT_TOL = 1 MiB for the quiet_snap process's own allocations.
+VMSTAT_TOL=1024
 NODES=$(cd /sys/devices/system/node && ls -d node[0-9]* | sed 's/node//')
-cat /proc/meminfo >"$tmp/m1"; cat /proc/vmstat >"$tmp/v1"
-for n in $NODES; do cat /sys/devices/system/node/node$n/meminfo >"$tmp/n1.$n"; done
-cat $MW/sys >"$tmp/sys"
-for n in $NODES; do cat /sys/devices/system/node/node$n/meminfo >"$tmp/n2.$n"; done
-cat /proc/meminfo >"$tmp/m2"; cat /proc/vmstat >"$tmp/v2"
+mkdir -p "$tmp/lnk" "$tmp/q"
+kfiles=/proc/meminfo
+for n in $NODES; do
+	# quiet_snap saves each file under its base name: one per node
+	ln -s /sys/devices/system/node/node$n/meminfo "$tmp/lnk/node$n-meminfo"
+	kfiles="$kfiles $tmp/lnk/node$n-meminfo"
+done
+cat /proc/vmstat >"$tmp/v1"
+# shellcheck disable=SC2086
+quiet=$(tests/progs/quiet_snap 50 "$tmp/q" $kfiles -- $MW/sys 2>&1)
+t_check $? "a quiet moment: meminfo and node meminfo unchanged around the module's read" "$quiet"
+t_diag "$quiet"
+cat /proc/vmstat >"$tmp/v2"
+cp "$tmp/q/sys" "$tmp/sys"
+cp "$tmp/q/meminfo" "$tmp/m1"; cp "$tmp/q/meminfo" "$tmp/m2"
+for n in $NODES; do
+	cp "$tmp/q/node$n-meminfo" "$tmp/n1.$n"; cp "$tmp/q/node$n-meminfo" "$tmp/n2.$n"
+done
+TOL=0
 mi() { awk -v k="$2:" '$1 == k { print $2 }' "$1"; }
 vm() { awk -v k="$2" '$1 == k { print $2 * 4 }' "$1"; }
 sysv() { awk -v n="$1" -v i="$2" '$1 == n && $2 == i { print $4 }' "$tmp/sys"; }
@@ -59,11 +79,13 @@ done
 for pair in file_pages:nr_file_pages isolated_anon:nr_isolated_anon \
 	isolated_file:nr_isolated_file workingset_nodes:workingset_nodes; do
 	item=${pair%%:*}; key=${pair#*:}
+	TOL=$VMSTAT_TOL
 	check "$item" "$(vm "$tmp/v1" "$key")" "$(vm "$tmp/v2" "$key")"
+	TOL=0
 done
 
 # Per node: node rows add up to the total (one node in the VM, but the sum
-# is the rule on any machine). Same tolerance reasoning.
+# is the rule on any machine): exact, the module's read was quiet.
 for item in active_anon inactive_file free anon_pages; do
 	sum=$(awk -v i="$item" '$1 ~ /^node/ && $2 == i { s += $4 } END { print s + 0 }' "$tmp/sys")
 	t_near "$sum" "$(sysv total $item)" $TOL "node rows of $item add up to the total"
