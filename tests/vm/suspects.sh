@@ -13,32 +13,58 @@ mkdir -p "$tmp"
 insmod module/memwatch.ko
 t_check $? "insmod memwatch.ko"
 
-pids=
-for m in leak saw flat step churn burst; do
-	$P $m "$tmp/go" >"$tmp/$m.out" 2>&1 &
-	eval "pid_$m=$!"
-	pids="$pids $!"
-done
-n=0
-for m in leak saw flat step churn burst; do
-	while ! grep -q ready "$tmp/$m.out" 2>/dev/null && [ $n -lt 300 ]; do
-		sleep 0.1; n=$((n + 1))
+# One measurement: six fresh workloads, the window, the workloads stopped.
+# The burst is timed from the "go" file, the window from memwatch-read's
+# start; on an emulated CPU the two can drift seconds apart, and a burst
+# that fills most of the window is its own history, not an anomaly. So the
+# burst's start is read back from the samples, and a measurement where it
+# fell before 60 % of the window is made again (at most 3 times): that is
+# the workload not having its shape, not a verdict.
+measure() {
+	pids=
+	for m in leak saw flat step churn burst; do
+		$P $m "$tmp/go" >"$tmp/$m.out" 2>&1 &
+		eval "pid_$m=$!"
+		pids="$pids $!"
 	done
-done
-t_eq "$(cat "$tmp"/*.out | grep -c ready)" 6 "six workloads started"
+	n=0
+	for m in leak saw flat step churn burst; do
+		while ! grep -q ready "$tmp/$m.out" 2>/dev/null && [ $n -lt 300 ]; do
+			sleep 0.1; n=$((n + 1))
+		done
+	done
+	ready=$(cat "$tmp"/*.out | grep -c ready)
+	touch "$tmp/go"	# the burst starts 7 s from now: in the last fifth of the window
+	memwatch-read --suspects --window 10 --interval 0.5 --json \
+		--save-samples "$tmp/samples" >"$tmp/json" 2>"$tmp/err"
+	read_rc=$?
+	alive=0
+	for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+	step_kb=$(awk '$1 == "RssAnon:" { print $2 }' /proc/$pid_step/status)
+	kill $pids 2>/dev/null
+	wait 2>/dev/null
+	rm -f "$tmp/go"
+	# seconds into the window of the first sample where the burst's
+	# mmap calls grew (the window's end if they never did)
+	burst_at=$(awk -F'\t' -v pid="$pid_burst" '
+		/^window_s / { split($0, w, " "); end = w[2] }
+		$2 == pid { if (first == "") first = $8; else if ($8 > first && at == "") at = $1 }
+		END { printf "%.1f", at == "" ? end : at }' "$tmp/samples")
+}
 
-touch "$tmp/go"	# the burst starts 7 s from now: in the last fifth of the window
-memwatch-read --suspects --window 10 --interval 0.5 --json \
-	--save-samples "$tmp/samples" >"$tmp/json" 2>"$tmp/err"
-t_check $? "memwatch-read --suspects --window 10 --interval 0.5 --json" "$(cat "$tmp/err")"
-alive=0
-for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+for attempt in 1 2 3; do
+	measure
+	[ "$read_rc" -ne 0 ] && break
+	awk -v a="$burst_at" 'BEGIN { exit !(a >= 6.0) }' && break
+	t_diag "measurement $attempt: the burst began $burst_at s into the 10 s window (timing drift)"
+done
+t_eq "$ready" 6 "six workloads started"
+t_check $read_rc "memwatch-read --suspects --window 10 --interval 0.5 --json" "$(cat "$tmp/err")"
+awk -v a="$burst_at" 'BEGIN { exit !(a >= 6.0) }'
+t_check $? "the burst began in the last 40 % of the window (at $burst_at s; measurement $attempt)"
 t_eq "$alive" 6 "every workload ran through the window"
-step_kb=$(awk '$1 == "RssAnon:" { print $2 }' /proc/$pid_step/status)
 [ "${step_kb:-0}" -ge 16384 ]
 t_check $? "the step happened: RssAnon ${step_kb:-?} KiB >= 16 MiB (4 MiB before it)"
-kill $pids 2>/dev/null
-wait 2>/dev/null
 
 grep -q '"source":"module"' "$tmp/json" && grep -q '"samples":21' "$tmp/json"
 t_check $? "analysed 21 samples from the module" "$(grep -o '"analysis".*' "$tmp/json")"
