@@ -301,6 +301,48 @@ static void test_set(void)
 }
 
 /*
+ * Rate series (page allocations per second): a rate that stepped up and
+ * held, jittering, is a burst, not an accelerating allocator; its lower
+ * envelope still rises at the end (a minimum over fewer points), which once
+ * made a burst a trend suspect in the VM test.
+ */
+static void test_rate_shapes(void)
+{
+	struct sus_params p;
+	struct sus_trend r;
+	enum sus_reason got;
+	int i;
+
+	/* the burst's page rate in a 6.1 VM run (10 s window, samples 0.5 s apart) */
+	static const double bt[] = { 0.66, 1.02, 1.56, 2.57, 3.16, 3.53, 4.13, 4.50, 5.00,
+		5.50, 6.00, 6.50, 7.00, 7.50, 8.00, 8.50, 9.00, 9.50, 10.00 };
+	static const double by[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 4158, 3647,
+		4440, 4007, 4495, 4330 };
+
+	sus_params_default(&p);
+	got = sus_trend_test(bt, by, sizeof(bt) / sizeof(bt[0]), true, &p, &r);
+	check(got != SUS_SUSPECT, "a burst's page rate (idle, then 3600-4500/s for the "
+	      "last 3 s of a VM run): not a trend (got %s, held %.1fs)",
+	      sus_reason_name(got), r.held_s);
+	times();
+	for (i = 0; i < N; i++)	/* idle, then 4000 +- 1000 pages/s from 42 s */
+		Y[i] = i < 42 ? 0 : 4000 + 1000 * noise();
+	got = sus_trend_test(T, Y, N, true, &p, &r);
+	check(got != SUS_SUSPECT, "rate stepped up at 42 s of 60 and held: not a "
+	      "trend (got %s, held %.0fs)", sus_reason_name(got), r.held_s);
+	for (i = 0; i < N; i++)	/* +100 pages/s per second, +-300 jitter */
+		Y[i] = 1000 + 100 * i + 300 * noise();
+	got = sus_trend_test(T, Y, N, true, &p, &r);
+	check(got == SUS_SUSPECT, "rate accelerating 100 pages/s per second with "
+	      "jitter: a trend (got %s)", sus_reason_name(got));
+	for (i = 0; i < N; i++)	/* idle, then accelerating from 20 s */
+		Y[i] = i < 20 ? 0 : 200 * (i - 20) + 300 * noise();
+	got = sus_trend_test(T, Y, N, true, &p, &r);
+	check(got == SUS_SUSPECT, "rate accelerating from 20 s (late onset): a trend "
+	      "(got %s)", sus_reason_name(got));
+}
+
+/*
  * Allocation rates under timing noise: a CPU-bound churner whose rate
  * follows the CPU it gets, a burst that starts just before "now", a host
  * of two processes.
@@ -368,6 +410,7 @@ int main(void)
 	test_theil_sen();
 	test_shapes();
 	test_set();
+	test_rate_shapes();
 	test_rate_noise();
 	printf("1..%d\n", n_test);
 	return n_failed ? 1 : 0;

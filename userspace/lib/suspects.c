@@ -20,6 +20,11 @@
 #define SUS_ONSET_SHARE 0.5
 /* Candidate onsets tried per series, at most. */
 #define SUS_ONSET_STEPS 40
+/*
+ * A rate trend's later half must trend up on its own at this level (a
+ * confirmation of the main test, so looser than its alpha).
+ */
+#define SUS_HALF_ALPHA 0.05
 /* The scale of a MAD for normally distributed data. */
 #define MAD_SIGMA 1.4826
 
@@ -200,6 +205,18 @@ static enum sus_reason check_segment(const double *t, const double *y,
 	 */
 	if (!last_rises)
 		return SUS_STOPPED;
+	/*
+	 * The lower envelope of a noisy rate rises at the end by construction
+	 * (a minimum over fewer and fewer points), so a rate that stepped up
+	 * and then held, a burst, passes the quarter tests. An accelerating
+	 * rate still accelerates in the later half of its trend.
+	 */
+	if (rate && !*floor) {
+		size_t h = index_at(t, k, n, t[k] + (t[n - 1] - t[k]) / 2);
+
+		if (mann_kendall(y + h, n - h).p_up >= SUS_HALF_ALPHA)
+			return SUS_STOPPED;
+	}
 	*mk = *floor ? mann_kendall(by, m) : mann_kendall(y + k, n - k);
 	if (!(mk->p_up < p->alpha))
 		return *floor ? SUS_DRAWDOWN : SUS_NOT_SIGNIFICANT;
