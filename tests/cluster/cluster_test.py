@@ -17,6 +17,7 @@ Prints TAP. Everything started is stopped at exit.
 """
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -85,12 +86,30 @@ def start(argv, env=None, log=None):
     return p
 
 
+_ports_given = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    # Not from bind(0): that port lies in the ephemeral range, and between
+    # picking it and the server binding it, any connect() of this test (or
+    # of the VM's forward) may take it as a source port; one run lost
+    # Prometheus's port that way. Ports below the range, each given once.
+    lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+    first, last = (20000, lo - 1) if lo > 21000 else (hi + 1, 65535)
+    for _ in range(1000):
+        port = random.randint(first, last)
+        if port in _ports_given:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port in %d-%d" % (first, last))
 
 
 def get_json(url, timeout=20):
