@@ -28,7 +28,8 @@ t_ok() {
 
 t_fail() {
 	T_N=$((T_N + 1))
-	T_FAILED=$((T_FAILED + 1))
+	# TAP: a TODO check that fails is expected to, not a failure of the file
+	case $1 in *"# TODO"*) ;; *) T_FAILED=$((T_FAILED + 1)) ;; esac
 	printf 'not ok %d - %s\n' "$T_N" "$1"
 	shift
 	for _t_d in "$@"; do

@@ -84,8 +84,12 @@ t_eq "$ready" 6 "six workloads started"
 t_check $read_rc "memwatch-read --suspects --window 10 --interval 0.5 --json" "$(cat "$tmp/err")"
 awk -v a="$burst_at" 'BEGIN { exit !(a >= 6.0) }'
 t_check $? "the burst began in the last 40 % of the window (at $burst_at s; measurement $attempt)"
+# Starved in every measurement (PREEMPT_RT under TCG does this): there is
+# no steady churner to judge, so the churner's checks are TODO, not passes.
+churn_todo=
+churn_steady || churn_todo=" # TODO the emulated CPU starved the churner in all $attempt measurements"
 churn_steady
-t_check $? "the churner churned all through the window (mmap calls per quarter: $churn_q)"
+t_check $? "the churner churned all through the window (mmap calls per quarter: $churn_q)$churn_todo"
 t_eq "$alive" 6 "every workload ran through the window"
 [ "${step_kb:-0}" -ge 16384 ]
 t_check $? "the step happened: RssAnon ${step_kb:-?} KiB >= 16 MiB (4 MiB before it)"
@@ -102,7 +106,7 @@ t_eq "$sus_pids" "$pid_leak " "only the leaker is a suspect (saw $pid_saw flat $
 echo "$sus" | grep -q "\"pid\":$pid_leak,.*\"column\":\"rss_anon_kb\""
 t_check $? "the leaker is flagged on rss_anon_kb"
 ano_pids=$(echo "$ano" | sed -n 's/^"pid":\([0-9]*\),.*/\1/p' | sort -u | tr '\n' ' ')
-t_eq "$ano_pids" "$pid_burst " "only the burst is an allocation-rate anomaly (not the steady churner $pid_churn)"
+t_eq "$ano_pids" "$pid_burst " "only the burst is an allocation-rate anomaly (not the steady churner $pid_churn)$churn_todo"
 
 # A wrong verdict: the samples, to replay with --samples (a fixture for
 # tests/host/suspects-replay.sh; see Documentation/suspects.md), also
