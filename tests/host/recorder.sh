@@ -62,7 +62,8 @@ wait_for() {
 # ---------------------------------------------------------------- usage
 "$mwd" >/dev/null 2>"$tmp/err"
 t_eq "$?" 2 "memwatchd without --db: exit 2"
-t_eq "$(wc -l <"$tmp/err") $(grep -c 'try --help' "$tmp/err")" "1 1" "one line naming the problem, try --help"
+t_eq "$(wc -l <"$tmp/err") $(grep -c -- '--db FILE is required' "$tmp/err") $(sed -n 2p "$tmp/err")" \
+	"2 1 Try 'memwatchd --help' for more information." "one line naming the problem, then Try --help" "$(cat "$tmp/err")"
 "$mwd" --db x --interval zero 2>"$tmp/err"
 t_eq "$?:$(grep -c "bad --interval 'zero'" "$tmp/err")" "2:1" "bad --interval: exit 2, named"
 "$mwd" --db x --retain 3parsecs 2>/dev/null

@@ -90,9 +90,11 @@ fi
 t_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/suspects?pid=x")" 400 "?pid=x: 400"
 t_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/suspects?window=1")" 400 "unknown parameter: 400"
 $SERVE --suspects-interval 0 >/dev/null 2>"$TMP/err"
-t_eq "$? $(grep -c "bad --suspects-interval '0'.*try --help" "$TMP/err")" "2 1" "memwatchd-serve --suspects-interval 0: exit 2, one line"
+t_eq "$? $(grep -c "^memwatchd-serve: bad --suspects-interval '0'" "$TMP/err") $(sed -n 2p "$TMP/err")" \
+	"2 1 Try 'memwatchd-serve --help' for more information." "memwatchd-serve --suspects-interval 0: exit 2, one line and --help" "$(cat "$TMP/err")"
 userspace/memwatchd/memwatchd --suspects-interval x >/dev/null 2>"$TMP/err"
-t_eq "$? $(grep -c "bad --suspects-interval 'x'.*try --help" "$TMP/err")" "2 1" "memwatchd --suspects-interval x: exit 2, one line"
+t_eq "$? $(grep -c "^memwatchd: bad --suspects-interval 'x'" "$TMP/err") $(sed -n 2p "$TMP/err")" \
+	"2 1 Try 'memwatchd --help' for more information." "memwatchd --suspects-interval x: exit 2, one line and --help" "$(cat "$TMP/err")"
 
 kill -TERM $SRV
 wait $SRV

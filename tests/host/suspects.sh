@@ -162,7 +162,8 @@ wait 2>/dev/null
 
 # errors
 $R --suspects --window 5x >/dev/null 2>"$TMP/err"
-t_eq "$? $(grep -c "bad --window '5x'.*try --help" "$TMP/err")" "2 1" "bad --window: one line, exit 2"
+t_eq "$? $(wc -l <"$TMP/err") $(grep -c "^memwatch-read: bad --window '5x'" "$TMP/err") $(grep -c "^Try 'memwatch-read --help'" "$TMP/err")" \
+	"2 2 1 1" "bad --window: one line and Try --help, exit 2" "$(cat "$TMP/err")"
 $R --suspects --window 2 --interval 1 >/dev/null 2>"$TMP/err"
 t_eq "$? $(grep -c 'gives 3 samples; the trend test needs 8' "$TMP/err")" "2 1" "window too short for the interval: exit 2, says how many"
 $R --suspects --from -1h >/dev/null 2>"$TMP/err"

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,71 @@ bool parse_seconds(const char *s, double *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+bool parse_duration(const char *s, double *seconds)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return false;
+	if (*end && end[1])
+		return false;
+	switch (*end) {
+	case '\0': case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	case 'w': v *= 7 * 86400; break;
+	default: return false;
+	}
+	*seconds = v;
+	return true;
+}
+
+bool parse_size(const char *s, long long *bytes)
+{
+	char *end;
+	double v;
+	double mult = 1;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return false;
+	if (*end && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
+		return false;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': mult = 1024; break;
+	case 'm': case 'M': mult = 1024 * 1024; break;
+	case 'g': case 'G': mult = 1024.0 * 1024 * 1024; break;
+	case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; break;
+	default: return false;
+	}
+	if (v * mult > 9.2e18)
+		return false;
+	*bytes = (long long)(v * mult);
+	return true;
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", mw_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", mw_prog);
+	return 2;
 }
 
 /* Decimal digits of @v at @p; returns the end. */

@@ -18,6 +18,16 @@ char *read_whole_file(const char *path);
 /* Strict parsers: the whole string must be a number in range. */
 bool parse_long(const char *s, long min, long max, long *out);
 bool parse_seconds(const char *s, double *out);
+/* "90", "90s", "1.5m", "2h", "1d", "1w" (a bare number is seconds); >= 0 */
+bool parse_duration(const char *s, double *seconds);
+/* "4096", "64K", "500M", "2G", "1T" (also "MB", "MiB"): binary units */
+bool parse_size(const char *s, long long *bytes);
+
+/*
+ * A usage error as coreutils report one: "PROG: <message>" and a
+ * line pointing to --help, on stderr. Returns 2, the exit status.
+ */
+int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "12.3M"-style human units for a number of bytes. */
 void human_bytes(unsigned long long bytes, char *buf, size_t len);

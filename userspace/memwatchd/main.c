@@ -103,64 +103,6 @@ static void usage(FILE *fp)
 "  memwatchd --db rec.db --interval 1 --retain 2h --max-db-size 200M --no-http\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "memwatchd: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "; try --help\n");
-	return 2;
-}
-
-/* "30m", "12h", "7d", "90s", "0"; a bare number is seconds. */
-static bool parse_duration(const char *s, long long *ns)
-{
-	char *end;
-	double v;
-	double mult = 1;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return false;
-	if (*end && end[1])
-		return false;
-	switch (*end) {
-	case '\0': case 's': mult = 1; break;
-	case 'm': mult = 60; break;
-	case 'h': mult = 3600; break;
-	case 'd': mult = 86400; break;
-	case 'w': mult = 7 * 86400; break;
-	default: return false;
-	}
-	*ns = (long long)(v * mult * 1e9);
-	return true;
-}
-
-/* "500M", "2G", "4096", "64K". */
-static bool parse_size(const char *s, long long *bytes)
-{
-	char *end;
-	double v;
-	double mult = 1;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return false;
-	if (*end && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
-		return false;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': mult = 1024; break;
-	case 'm': case 'M': mult = 1024 * 1024; break;
-	case 'g': case 'G': mult = 1024.0 * 1024 * 1024; break;
-	case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; break;
-	default: return false;
-	}
-	*bytes = (long long)(v * mult);
-	return true;
-}
-
 enum {
 	OPT_DB = 256, OPT_INTERVAL, OPT_RETAIN, OPT_MAX_SIZE, OPT_FULL_EVERY,
 	OPT_EVENTS, OPT_PRUNE_EVERY, OPT_NO_HTTP, OPT_LISTEN, OPT_METRICS_TOP, OPT_PROMETHEUS,
@@ -191,6 +133,7 @@ static const struct option long_options[] = {
 static int parse_args(int argc, char **argv, struct mwd_config *c)
 {
 	long v;
+	double secs;
 	int o;
 
 	memset(c, 0, sizeof(*c));
@@ -212,8 +155,9 @@ static int parse_args(int argc, char **argv, struct mwd_config *c)
 				return usage_error("bad --interval '%s': want seconds >= 0.01", optarg);
 			break;
 		case OPT_RETAIN:
-			if (!parse_duration(optarg, &c->retain_ns))
+			if (!parse_duration(optarg, &secs) || secs > 1e9)
 				return usage_error("bad --retain '%s': want a duration like 30m, 12h, 7d, or 0", optarg);
+			c->retain_ns = (long long)(secs * 1e9);
 			break;
 		case OPT_MAX_SIZE:
 			if (!parse_size(optarg, &c->max_db_bytes))
@@ -288,12 +232,12 @@ int main(int argc, char **argv)
 	bool module, events, serving = false;
 	sigset_t stop_signals;
 	char err[4608];
-	int sig;
-	int ret = parse_args(argc, argv, &mwd_cfg);
+	int sig, ret;
 
+	mw_prog = "memwatchd";
+	ret = parse_args(argc, argv, &mwd_cfg);
 	if (ret >= 0)
 		return ret;
-	mw_prog = "memwatchd";
 	/* Every thread inherits the block; main alone takes them, with sigwait. */
 	sigemptyset(&stop_signals);
 	sigaddset(&stop_signals, SIGINT);

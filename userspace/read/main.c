@@ -84,15 +84,6 @@ static void usage(FILE *fp)
 "  memwatch-read --cluster http://prom:9090 -c mysqld   mysqld on every host, summed\n");
 }
 
-/* One line naming the problem and a pointer to --help, as coreutils do. */
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", mw_prog);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", mw_prog);
-	return 2;
-}
-
 /*
  * The options that select or order rows, and the views that honour each:
  * given to any other view, an option is an error naming the view rather

@@ -234,12 +234,8 @@ static int open_db(const char *path)
 
 static int time_opt(const char *name, const char *arg, long long *ns)
 {
-	if (!parse_time_arg(arg, now_ns, ns)) {
-		fprintf(stderr, "%s: bad %s '%s': want ISO 8601 (2026-12-01T03:10:00), "
-			"epoch seconds or relative (-10m, -2h); try --help\n",
-			mw_prog, name, arg);
-		return 2;
-	}
+	if (!parse_time_arg(arg, now_ns, ns))
+		return usage_error(TIME_ARG_WANT, name, arg);
 	return 0;
 }
 
@@ -538,10 +534,8 @@ int history_show(struct mw_out *o, const struct mw_opts *opts)
 
 	for (c = 0; c < ncols; c++)
 		if (!column_known(cols[c])) {
-			fprintf(stderr, "%s: unknown --column '%s' (a numeric column of "
-				"the tasks view, e.g. rss_kb, mmap_calls); try --help\n",
-				mw_prog, cols[c]);
-			return 2;
+			return usage_error("unknown --column '%s' (a numeric column of "
+					   "the tasks view, e.g. rss_kb, mmap_calls)", cols[c]);
 		}
 	start = query_int("SELECT max(id) FROM sample WHERE full = 1 AND time_unix_ns <= ?",
 			  opts->from_ns, -1);

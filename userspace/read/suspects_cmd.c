@@ -111,38 +111,6 @@ static void usage(FILE *fp)
 "  memwatch-read --suspects --db rec.db --from -1d --to -12h --csv\n");
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", mw_prog);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "; try --help\n");
-	return 2;
-}
-
-/* "90", "90s", "1.5m", "2h", "1d": seconds in *out. */
-static bool parse_duration(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v <= 0)
-		return false;
-	if (*end && end[1])
-		return false;
-	switch (*end) {
-	case '\0': case 's': break;
-	case 'm': v *= 60; break;
-	case 'h': v *= 3600; break;
-	case 'd': v *= 86400; break;
-	case 'w': v *= 7 * 86400; break;
-	default: return false;
-	}
-	*out = v;
-	return true;
-}
-
 static bool parse_fraction(const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -223,7 +191,7 @@ static int parse_args(int argc, char **argv, struct sus_opts *o)
 		case OPT_SUSPECTS:
 			break;
 		case OPT_WINDOW:
-			if (!parse_duration(optarg, &o->window))
+			if (!parse_duration(optarg, &o->window) || o->window <= 0)
 				return usage_error("bad --window '%s': want a duration "
 						   "(90, 90s, 10m, 2h, 1d)", optarg);
 			break;
@@ -502,9 +470,7 @@ static int time_arg(const char *name, const char *arg, long long *ns)
 {
 	if (parse_time_arg(arg, wall_ns(), ns))
 		return 0;
-	fprintf(stderr, "%s: bad %s '%s': want ISO 8601 (2026-12-01T03:10:00), "
-		"epoch seconds or relative (-10m, -2h); try --help\n", mw_prog, name, arg);
-	return 2;
+	return usage_error(TIME_ARG_WANT, name, arg);
 }
 
 /* A process's latest recorded figures while rebuilding samples. */

@@ -42,37 +42,31 @@ int main(int argc, char **argv)
 	int c, sig;
 
 	mw_prog = "memwatchd-serve";
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': cfg.listen = optarg; break;
 		case 'd': cfg.db_path = optarg; break;
 		case 'P': cfg.prometheus = optarg; break;
 		case 't':
-			if (!parse_long(optarg, 0, 100000, &top)) {
-				fprintf(stderr, "%s: --metrics-top wants 0..100000, got '%s'; try --help\n",
-					mw_prog, optarg);
-				return 2;
-			}
+			if (!parse_long(optarg, 0, 100000, &top))
+				return usage_error("bad --metrics-top '%s': want 0..100000", optarg);
 			cfg.metrics_top = top;
 			break;
 		case 's':
 			if (!parse_seconds(optarg, &cfg.suspects_interval) ||
-			    cfg.suspects_interval < 0.05 || cfg.suspects_interval > 86400) {
-				fprintf(stderr, "%s: bad --suspects-interval '%s': want 0.05..86400 seconds; try --help\n",
-					mw_prog, optarg);
-				return 2;
-			}
+			    cfg.suspects_interval < 0.05 || cfg.suspects_interval > 86400)
+				return usage_error("bad --suspects-interval '%s': want 0.05..86400 seconds",
+						   optarg);
 			break;
 		case 'h': usage(stdout); return 0;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			fprintf(stderr, "%s: bad option; try --help\n", mw_prog);
-			return 2;
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument '%s'; try --help\n", mw_prog, argv[optind]);
-		return 2;
-	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
