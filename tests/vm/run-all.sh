@@ -7,7 +7,10 @@
 # (MW_VM_FILE_TIMEOUT seconds, default 600). Prints "# file: NAME" before each
 # file's TAP. A file that dies before t_done or times out gets a
 # "not ok - NAME crashed/timed out" line. Leftover processes of a file are
-# killed and memwatch (and memwatch_test) unloaded between files. At the end:
+# killed (those of its session, and any other process that was not there
+# before the first file: a file's own setsid children too, which would
+# otherwise run on into the next file and its verdicts) and memwatch (and
+# memwatch_test) unloaded between files. At the end:
 # "ok/not ok - no kernel warnings or oopses": the kernel reports
 # (scripts/vm-kernel-reports.sh) in what dmesg gained during the tests; on a
 # kmemleak kernel also "ok/not ok - kmemleak: no unreferenced object".
@@ -53,6 +56,43 @@ kill_session() {
 	done
 }
 
+# live user processes, "pid session comm" (kernel threads are children
+# of kthreadd, pid 2; a zombie is only waiting for its parent)
+user_procs() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk '{
+		p = $1; c = $0; sub(/^[0-9]+ \(/, "", c); sub(/\) [A-Za-z] .*/, "", c)
+		sub(/.*\) /, ""); if (p != 2 && $2 != 2 && $1 != "Z") print p, $4, c }'
+}
+# what was running before the first file (init, vm-run's shell, this one)
+user_procs | awk '{ print $1 }' >"$TMPD/base-pids"
+# this shell's session: its own pipelines; every file runs in a session of
+# its own (setsid), and so does whatever the file leaves behind
+MY_SID=$(awk '{ sub(/.*\) /, ""); print $4 }' /proc/$$/stat)
+
+# sweep_leftovers NAME: kill every user process that is neither in the
+# baseline nor in this shell's session, until none is left: SIGTERM
+# twice, then SIGKILL, up to 5 s
+sweep_leftovers() {
+	_said=
+	for _try in 1 2 3 4 5 6 7 8 9 10; do
+		user_procs | awk -v sid="$MY_SID" 'NR == FNR { base[$1] = 1; next }
+			!($1 in base) && $2 != sid' "$TMPD/base-pids" - >"$TMPD/left"
+		[ -s "$TMPD/left" ] || return 0
+		# busybox timeout's watchdog (a child of the file's timeout) lives
+		# on for up to a second after the file: ours, not the file's
+		_names=$(awk '$3 != "timeout" { printf "%s%s (%s)", (n++ ? ", " : ""), $1, $3 }' "$TMPD/left")
+		if [ -z "$_said" ] && [ -n "$_names" ]; then
+			echo "# note: $1 left processes behind: $_names; killing them"
+			_said=1
+		fi
+		_sig=KILL
+		[ "$_try" -le 2 ] && _sig=TERM
+		for _p in $(awk '{ print $1 }' "$TMPD/left"); do kill -$_sig "$_p" 2>/dev/null; done
+		sleep 0.5 2>/dev/null || sleep 1
+	done
+	echo "# warning: after $1, still alive after SIGKILL: $(awk '{ printf "%s (%s) ", $1, $3 }' "$TMPD/left")"
+}
+
 unload_modules() {
 	for _m in memwatch_test memwatch; do
 		if grep -q "^$_m " /proc/modules 2>/dev/null; then
@@ -88,6 +128,7 @@ for f in $files; do
 		fi
 	fi
 	echo "# $name: exit $rc in ${el}s"
+	sweep_leftovers "$name"
 	unload_modules "$name"
 done
 
