@@ -122,16 +122,22 @@ bool parse_long(const char *s, long min, long max, long *out)
 	return true;
 }
 
+/* A finite number >= 0 at the start of @s; *end after it. */
+static bool leading_number(const char *s, double *v, char **end)
+{
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	*v = strtod(s, end);
+	return !errno && *end != s && isfinite(*v) && *v >= 0;
+}
+
 bool parse_seconds(const char *s, double *out)
 {
 	char *end;
 	double v;
 
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v <= 0 || v > 86400)
+	if (!leading_number(s, &v, &end) || *end || v <= 0 || v > 86400)
 		return false;
 	*out = v;
 	return true;
@@ -142,13 +148,7 @@ bool parse_duration(const char *s, double *seconds)
 	char *end;
 	double v;
 
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
-		return false;
-	if (*end && end[1])
+	if (!leading_number(s, &v, &end) || (*end && end[1]))
 		return false;
 	switch (*end) {
 	case '\0': case 's': break;
@@ -168,11 +168,7 @@ bool parse_size(const char *s, long long *bytes)
 	double v;
 	double mult = 1;
 
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0)
+	if (!leading_number(s, &v, &end))
 		return false;
 	if (*end && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
 		return false;
