@@ -102,8 +102,13 @@ compare_vg() {
 # --- usage -------------------------------------------------------------
 "$mw" --no-such-flag >"$tmp/o" 2>"$tmp/e"
 t_eq "$?" 2 "bad flag exits 2"
-grep -q "unknown option '--no-such-flag'" "$tmp/e" && grep -q '^Usage:' "$tmp/e" && [ ! -s "$tmp/o" ]
-t_check $? "bad flag: named, usage on stderr, nothing on stdout"
+t_eq "$(sed -n 1p "$tmp/e")|$(sed -n 2p "$tmp/e")|$(wc -l <"$tmp/e")|$(wc -c <"$tmp/o")" \
+	"memwatch-leak: unknown option '--no-such-flag'|Try 'memwatch-leak --help' for more information.|2|0" \
+	"bad flag: one line naming it and the --help pointer on stderr, nothing on stdout"
+"$mw" -jZ true >/dev/null 2>"$tmp/e"
+t_eq "$?:$(sed -n 1p "$tmp/e")" "2:memwatch-leak: unknown option '-Z'" "a bad short option in a group is named alone"
+"$mw" --depth >/dev/null 2>"$tmp/e"
+t_eq "$?:$(sed -n 1p "$tmp/e")" "2:memwatch-leak: option '--depth' needs an argument" "a missing argument names the option"
 "$mw" --help >"$tmp/o" 2>"$tmp/e"
 t_eq "$?" 0 "--help exits 0"
 grep -q '^Examples:' "$tmp/o"

@@ -40,6 +40,7 @@ usage_error "summary -s nosuchcol is an error naming the summary view" \
 
 usage_error "a bad flag is one line naming it" "unknown option '--no-such-flag'" --no-such-flag
 usage_error "a missing argument names the option" "option '--sort' needs an argument" -t --sort
+usage_error "a bad short option in a group is named alone" "unknown option '-Z'" -tZ
 usage_error "a stray argument is named" "unexpected argument 'extra'" -t extra
 usage_error "two views" "choose one view" -t --frag
 usage_error "--count without --interval" "--count needs --interval" -t --count 3

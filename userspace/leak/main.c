@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -84,11 +85,23 @@ static int parse_signal(const char *s)
 	return -1;
 }
 
+/* One line naming the problem and a pointer to --help, as coreutils do. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("memwatch-leak: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'memwatch-leak --help' for more information.\n", stderr);
+	return 2;
+}
+
 static int bad(const char *what, const char *val)
 {
-	fprintf(stderr, "memwatch-leak: bad value '%s' for %s\n", val, what);
-	usage(stderr);
-	return 2;
+	return usage_error("bad value '%s' for %s", val, what);
 }
 
 /* 0 = run, 1 = --help given, 2 = usage error */
@@ -119,7 +132,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	memset(o, 0, sizeof(*o));
 	o->depth = MWL_DEFAULT_DEPTH;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:jrd:s:i:a:fehp:", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:jrd:s:i:a:fehp:", longs, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->output = optarg; break;
 		case 'j': o->json = 1; break;
@@ -168,34 +181,30 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->duration = v;
 			break;
 		case 'h': usage(stdout); return 1;
+		case ':':
+			if (strncmp(argv[optind - 1], "--", 2))
+				return usage_error("option '-%c' needs an argument", optopt);
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			fprintf(stderr, "memwatch-leak: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return 2;
+			if (strncmp(argv[optind - 1], "--", 2))	/* "-jz" names -z */
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (o->pid) {
 		if (optind < argc) {
-			fprintf(stderr, "memwatch-leak: -p attaches to a running process; give no program\n");
-			usage(stderr);
-			return 2;
+			return usage_error("%s", "-p attaches to a running process; give no program");
 		}
 		if (o->signal || o->follow_fork || o->follow_exec || o->error_exitcode || o->show_reachable) {
-			fprintf(stderr, "memwatch-leak: --signal, -f, -e, -r and --error-exitcode are not available with -p\n");
-			usage(stderr);
-			return 2;
+			return usage_error("%s", "--signal, -f, -e, -r and --error-exitcode are not available with -p");
 		}
 		return 0;
 	}
 	if (o->duration) {
-		fprintf(stderr, "memwatch-leak: --duration needs -p\n");
-		usage(stderr);
-		return 2;
+		return usage_error("%s", "--duration needs -p");
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "memwatch-leak: no program to run\n");
-		usage(stderr);
-		return 2;
+		return usage_error("%s", "no program to run");
 	}
 	o->argv = argv + optind;
 	return 0;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -196,6 +197,27 @@ int usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s --help' for more information.\n", mw_prog);
 	return 2;
+}
+
+const char *getopt_culprit(char *const argv[], char *buf)
+{
+	const char *arg = argv[optind - 1];
+
+	if (!strncmp(arg, "--", 2) || !optopt)
+		return arg;
+	buf[0] = '-';
+	buf[1] = (char)optopt;
+	buf[2] = '\0';
+	return buf;
+}
+
+int getopt_error(int c, char *const argv[])
+{
+	char buf[3];
+
+	if (c == ':')
+		return usage_error("option '%s' needs an argument", getopt_culprit(argv, buf));
+	return usage_error("unknown option '%s'", getopt_culprit(argv, buf));
 }
 
 /* Decimal digits of @v at @p; returns the end. */

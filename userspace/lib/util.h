@@ -28,6 +28,13 @@ bool parse_size(const char *s, long long *bytes);
  * line pointing to --help, on stderr. Returns 2, the exit status.
  */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The option getopt_long() (with ':' first in its optstring) just refused,
+ * as the user wrote it: "--sort" or "-Z" (of "-tZ"). @buf holds 3 bytes.
+ */
+const char *getopt_culprit(char *const argv[], char *buf);
+/* usage_error() for getopt_long()'s ':' (argument missing) and '?' */
+int getopt_error(int c, char *const argv[]);
 
 /* "12.3M"-style human units for a number of bytes. */
 void human_bytes(unsigned long long bytes, char *buf, size_t len);

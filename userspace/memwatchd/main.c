@@ -212,10 +212,8 @@ static int parse_args(int argc, char **argv, struct mwd_config *c)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+		default:	/* ':' or '?' */
+			return getopt_error(o, argv);
 		}
 	}
 	if (optind < argc)

@@ -356,10 +356,8 @@ static int parse_args(int argc, char **argv, struct mw_opts *o)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+		default:	/* ':' or '?' */
+			return getopt_error(c, argv);
 		}
 		if (err)
 			return err;

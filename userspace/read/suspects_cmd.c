@@ -181,6 +181,7 @@ static int parse_args(int argc, char **argv, struct sus_opts *o)
 	double v;
 	long l;
 	int c, err = 0;
+	char culprit[3];
 
 	memset(o, 0, sizeof(*o));
 	sus_params_default(&o->p);
@@ -279,9 +280,9 @@ static int parse_args(int argc, char **argv, struct sus_opts *o)
 			usage(stdout);
 			return 0;
 		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
+			return getopt_error(c, argv);
 		default:
-			return usage_error("'%s' does not go with --suspects", argv[optind - 1]);
+			return usage_error("'%s' does not go with --suspects", getopt_culprit(argv, culprit));
 		}
 		if (err)
 			return err;

@@ -59,10 +59,8 @@ int main(int argc, char **argv)
 						   optarg);
 			break;
 		case 'h': usage(stdout); return 0;
-		case ':':
-			return usage_error("option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+		default:	/* ':' or '?' */
+			return getopt_error(c, argv);
 		}
 	}
 	if (optind < argc)
