@@ -38,6 +38,7 @@ line_of() {
 #   docs        every report, in order
 #   at(doc, kind, file, line)  bytes of records of KIND whose first frame is file:line
 #   nat(...)    their block count
+#   through(...) bytes indirectly lost through those records' blocks
 cat >"$tmp/q.py" <<'PY'
 import json, sys
 docs = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith('{')]
@@ -50,6 +51,8 @@ def at(doc, kind, file, line):
     return sum(r['bytes'] for r in recs(doc, kind, file, line))
 def nat(doc, kind, file, line):
     return sum(r['blocks'] for r in recs(doc, kind, file, line))
+def through(doc, kind, file, line):
+    return sum(r.get('indirect_bytes', -1) for r in recs(doc, kind, file, line))
 def S(doc, kind):
     return doc['summary'][kind]['bytes']
 try:
@@ -189,6 +192,12 @@ t_eq "$(q "$tmp/cliques.json" "S(main,'definitely_lost'), S(main,'indirectly_los
 	"(96, 240, 144)" "cliques: lost list head + cycle leader 96, indirect 240, global's list 144 reachable"
 t_eq "$(q "$tmp/cliques.json" "nat(main,'indirectly_lost','cliques.c',$l1), nat(main,'definitely_lost','cliques.c',$l2), nat(main,'indirectly_lost','cliques.c',$l2)")" \
 	"(4, 1, 1)" "cliques: 4 list nodes indirect, the cycle split 1 definite / 1 indirect"
+t_eq "$(q "$tmp/cliques.json" "through(main,'definitely_lost','cliques.c',$l1), through(main,'definitely_lost','cliques.c',$l2)")" \
+	"(192, 48)" "cliques: what each lost leader takes with it (valgrind's 'N (D direct, I indirect)'): 4 list nodes 192, the cycle's other node 48"
+"$mw" -- $L/cliques 2>"$tmp/cliques.txt" >/dev/null
+grep -q "^240 (48 direct, 192 indirect) bytes in 1 block definitely lost, allocated by malloc" "$tmp/cliques.txt" &&
+	grep -q "^96 (48 direct, 48 indirect) bytes in 1 block definitely lost" "$tmp/cliques.txt"
+t_check $? "cliques: the text report says '240 (48 direct, 192 indirect) bytes' as valgrind does" "$(cat "$tmp/cliques.txt")"
 compare_vg cliques $L/cliques
 
 # --- a leak in a thread ---------------------------------------------------

@@ -18,7 +18,7 @@
 struct site {
 	uint32_t stack;
 	uint8_t cls, fn, used;
-	uint64_t count, bytes;
+	uint64_t count, bytes, indirect;
 };
 
 struct agg {
@@ -40,14 +40,15 @@ static int agg_init(struct agg *a, size_t n)
 	return a->tab && a->stack_used ? 0 : -1;
 }
 
-static void agg_add(struct agg *a, uint32_t stack, int cls, int fn, size_t bytes)
+static void agg_add(struct agg *a, uint32_t stack, int cls, int fn, size_t bytes,
+		    uint64_t indirect)
 {
 	uint64_t h = ((uint64_t)stack * 0x9E3779B97F4A7C15ull) ^ (uint64_t)(cls << 8 | fn);
 	size_t i = (h ^ (h >> 29)) & (a->cap - 1);
 	for (;; i = (i + 1) & (a->cap - 1)) {
 		struct site *s = &a->tab[i];
 		if (!s->used) {
-			*s = (struct site){ stack, (uint8_t)cls, (uint8_t)fn, 1, 0, 0 };
+			*s = (struct site){ stack, (uint8_t)cls, (uint8_t)fn, 1, 0, 0, 0 };
 			break;
 		}
 		if (s->stack == stack && s->cls == cls && s->fn == fn)
@@ -55,6 +56,7 @@ static void agg_add(struct agg *a, uint32_t stack, int cls, int fn, size_t bytes
 	}
 	a->tab[i].count++;
 	a->tab[i].bytes += bytes;
+	a->tab[i].indirect += indirect;
 	if (stack < STACK_IDS)
 		a->stack_used[stack / 8] |= (uint8_t)(1u << (stack % 8));
 }
@@ -121,6 +123,8 @@ static void write_sites_and_stacks(struct mwl_out *o, struct agg *a)
 		mwl_out_u64(o, s->count);
 		mwl_out_ch(o, ' ');
 		mwl_out_u64(o, s->bytes);
+		mwl_out_ch(o, ' ');
+		mwl_out_u64(o, s->indirect);
 		mwl_out_ch(o, '\n');
 	}
 	for (uint32_t id = 1; id < STACK_IDS; id++) {
@@ -258,7 +262,7 @@ void mwl_report_exit(uintptr_t sp, const struct mwl_exit_regs *regs)
 	write_header(&dump_out, "exit");
 	write_maps(&dump_out);
 	for (size_t i = 0; cb && i < n; i++)
-		agg_add(&a, cb[i].b->stack, cb[i].cls, cb[i].b->fn, cb[i].b->size);
+		agg_add(&a, cb[i].b->stack, cb[i].cls, cb[i].b->fn, cb[i].b->size, cb[i].indirect);
 	size_t nm;
 	struct mwl_mismatch *m = mwl_mismatches(&nm);
 	for (size_t i = 0; i < nm; i++) {
@@ -299,7 +303,7 @@ static void periodic_add(struct mwl_blk *b, void *arg)
 	struct agg *a = arg;
 	if (b->birth <= a->min_birth && b->birth >= mwl_attach_birth &&
 	    !(mwl_side && mwl_block_gone(b->addr, b->size)))
-		agg_add(a, b->stack, MWL_CLASS_OUTSTANDING, b->fn, b->size);
+		agg_add(a, b->stack, MWL_CLASS_OUTSTANDING, b->fn, b->size, 0);
 }
 
 static uint64_t periodic_seq;

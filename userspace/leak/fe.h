@@ -56,6 +56,7 @@ struct site {
 	uint64_t count, bytes;
 	int suppressed;
 	uint64_t growth;	/* periodic: bytes more than in the last report */
+	uint64_t indirect;	/* definitely lost: bytes indirectly lost through it */
 };
 
 struct mismatch {

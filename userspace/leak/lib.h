@@ -239,6 +239,7 @@ struct mwl_exit_regs;
 struct mwl_class_blk {
 	struct mwl_blk *b;
 	uint8_t cls;
+	uint64_t indirect;	/* definitely lost: bytes indirectly lost through it */
 };
 struct mwl_class_blk *mwl_scan(uintptr_t stack_from, const struct mwl_exit_regs *regs, size_t *n);
 char *mwl_read_maps(size_t *len);

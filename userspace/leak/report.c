@@ -115,7 +115,7 @@ int dump_read(const char *path, struct dump *d)
 	while (fgets(line, sizeof(line), f)) {
 		char c;
 		unsigned long long a, b, e, g;
-		int x, y;
+		int x, y, k;
 		if (!strncmp(line, "kind ", 5)) {
 			sscanf(line + 5, "%15s", d->kind);
 		} else if (!strncmp(line, "origin ", 7)) {
@@ -148,9 +148,9 @@ int dump_read(const char *path, struct dump *d)
 			if (!d->maps || fread(d->maps, 1, d->maps_len, f) != d->maps_len)
 				break;
 			d->maps[d->maps_len] = 0;
-		} else if (sscanf(line, "site %c %d %llu %llu %llu", &c, &x, &a, &b, &e) == 5) {
+		} else if ((k = sscanf(line, "site %c %d %llu %llu %llu %llu", &c, &x, &a, &b, &e, &g)) >= 5) {
 			d->sites = grow(d->sites, &cap_s, d->n_sites, sizeof(*d->sites));
-			d->sites[d->n_sites++] = (struct site){ c, x, (uint32_t)a, b, e, 0, 0 };
+			d->sites[d->n_sites++] = (struct site){ c, x, (uint32_t)a, b, e, 0, 0, k == 6 ? g : 0 };
 		} else if (sscanf(line, "mismatch %d %d %llu %llu %llu %llu", &x, &y, &a, &b, &e, &g) == 6) {
 			d->mm = grow(d->mm, &cap_m, d->n_mm, sizeof(*d->mm));
 			d->mm[d->n_mm++] = (struct mismatch){ x, y, (uint32_t)a, (uint32_t)b, e, g };
@@ -301,11 +301,13 @@ static void json_stack(FILE *out, struct dump *d, uint32_t id)
 	fputc(']', out);
 }
 
+/* largest first, a lost block with what is lost through it (valgrind's order) */
 static int cmp_site(const void *a, const void *b)
 {
 	const struct site *x = a, *y = b;
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
+	uint64_t xt = x->bytes + x->indirect, yt = y->bytes + y->indirect;
+	if (xt != yt)
+		return xt < yt ? 1 : -1;
 	return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
@@ -433,6 +435,8 @@ int report_print(FILE *out, struct dump *d, const struct options *o, int status,
 				continue;
 			fprintf(out, "%s{\"kind\":\"%s\",\"bytes\":%llu,\"blocks\":%llu,", comma++ ? "," : "",
 				class_key(s->cls), (unsigned long long)s->bytes, (unsigned long long)s->count);
+			if (s->cls == MWL_CLASS_DEFINITE)
+				fprintf(out, "\"indirect_bytes\":%llu,", (unsigned long long)s->indirect);
 			if (periodic)
 				fprintf(out, "\"growth\":%llu,", (unsigned long long)s->growth);
 			fputs("\"allocator\":", out);
@@ -492,8 +496,13 @@ int report_print(FILE *out, struct dump *d, const struct options *o, int status,
 			struct site *s = &d->sites[i];
 			if (s->suppressed || !shown(o, s->cls))
 				continue;
-			fprintf(out, "\n%llu bytes in %llu block%s %s, allocated by %s\n",
-				(unsigned long long)s->bytes, (unsigned long long)s->count,
+			if (s->indirect)	/* valgrind's "144 (48 direct, 96 indirect) bytes" */
+				fprintf(out, "\n%llu (%llu direct, %llu indirect) bytes",
+					(unsigned long long)(s->bytes + s->indirect),
+					(unsigned long long)s->bytes, (unsigned long long)s->indirect);
+			else
+				fprintf(out, "\n%llu bytes", (unsigned long long)s->bytes);
+			fprintf(out, " in %llu block%s %s, allocated by %s\n", (unsigned long long)s->count,
 				s->count == 1 ? "" : "s", class_name(s->cls), fn_name(s->fn));
 			text_stack(out, d, s->stack);
 		}

@@ -10,7 +10,9 @@
  *     block) makes it possibly lost;
  *  3. cliques: each still unreached block, in address order, is a leader
  *     (definitely lost); the unreached blocks it points to, directly or
- *     not, become indirectly lost, including earlier leaders.
+ *     not, become indirectly lost, including earlier leaders. A leader
+ *     counts the bytes it loses indirectly (an earlier leader's with it),
+ *     as valgrind's "(48 direct, 96 indirect)".
  * Everything here runs with all table stripes locked and mwl_busy set; it
  * allocates only from the scratch region.
  */
@@ -33,6 +35,7 @@ struct scan {
 	size_t n;
 	uintptr_t min, max;
 	uint8_t *state;
+	uint64_t *indirect;	/* a leader's bytes lost through it */
 	uint32_t *stack;
 	size_t sp;
 	int clique;	/* -1 while marking from roots */
@@ -140,6 +143,8 @@ static void scan_words(struct scan *s, uintptr_t lo, uintptr_t hi, int definite)
 			   (s->state[j] == S_UNREACHED || s->state[j] == S_LEADER)) {
 			int was_leader = s->state[j] == S_LEADER;
 			s->state[j] = S_INDIRECT;
+			s->indirect[s->clique] += s->e[j].end - s->e[j].addr + s->indirect[j];
+			s->indirect[j] = 0;
 			if (!was_leader)	/* a leader's own cliques are marked already */
 				push(s, (size_t)j);
 		}
@@ -476,9 +481,10 @@ struct mwl_class_blk *mwl_scan(uintptr_t sp_from, const struct mwl_exit_regs *re
 	size_t cap = mwl_table_count();
 	s.e = mwl_scratch_alloc(sizeof(*s.e) * (cap + 1));
 	s.state = mwl_scratch_alloc(cap + 1);
+	s.indirect = mwl_scratch_alloc(sizeof(*s.indirect) * (cap + 1));
 	s.stack = mwl_scratch_alloc(sizeof(*s.stack) * (3 * cap + 1));
 	struct mwl_class_blk *out = mwl_scratch_alloc(sizeof(*out) * (cap + 1));
-	if (!s.e || !s.state || !s.stack || !out) {
+	if (!s.e || !s.state || !s.indirect || !s.stack || !out) {
 		*n_out = 0;
 		return NULL;
 	}
@@ -521,6 +527,7 @@ struct mwl_class_blk *mwl_scan(uintptr_t sp_from, const struct mwl_exit_regs *re
 	for (size_t i = 0; i < s.n; i++) {
 		out[i].b = s.e[i].b;
 		out[i].cls = cls[s.state[i]];
+		out[i].indirect = s.indirect[i];
 	}
 	*n_out = s.n;
 	return out;
