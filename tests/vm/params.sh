@@ -192,8 +192,19 @@ t_diag "$(grep -E 'enabled|memory_held' $MW/status)"
 on_or_enomem tasks "procs_max threads_max" "1048576:1048576:" "all largest"
 on_or_enomem frag "extfrag_slots extfrag_ring" "1048576:65536:" "all largest"
 t_eq "$(st reclaim.ring_size):$(st allocfail.ring_size)" "4096:4096" "all largest: status shows the ring sizes"
-[ "$(st tasks.enabled)" = 1 ] || [ "$(st frag.enabled)" = 1 ]
-t_check $? "all largest: at least one of the big tables fits in the guest"
+# At least one big table is really taken, or the test proves nothing about
+# them; but a guest with under 8 x 48 MiB of RAM (the debug kernel's, whose
+# KASAN shadow and debug pools take their share) refuses frag's by the
+# module's own rule, which the kernel log then names.
+ram_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+if [ "$(st tasks.enabled)" = 1 ] || [ "$(st frag.enabled)" = 1 ]; then
+	t_ok "all largest: at least one of the big tables fits in the guest"
+elif [ "$ram_kb" -lt $((8 * 49152)) ] && dmesg | grep -q "memwatch: frag: 1048576 extfrag slots need .* over 1/8 of RAM"; then
+	t_skip "all largest: at least one of the big tables fits in the guest" \
+		"MemTotal $ram_kb kB: both refused, frag by its 1/8-of-RAM rule (in dmesg)"
+else
+	t_fail "all largest: at least one of the big tables fits in the guest" "MemTotal $ram_kb kB"
+fi
 for f in $MW/*; do
 	[ -f "$f" ] && [ -r "$f" ] || continue
 	read_file "$f" 2>"$tmp/err"
@@ -205,8 +216,13 @@ no_report "all largest"
 unload
 load frag_extfrag_slots=1048576 frag_extfrag_ring=65536
 on_or_enomem frag "extfrag_slots extfrag_ring" "1048576:65536:" "frag largest alone"
-cat $MW/extfrag >/dev/null
-t_check $? "frag largest alone: extfrag reads"
+if [ "$(st frag.enabled)" = 1 ]; then
+	cat $MW/extfrag >/dev/null
+	t_check $? "frag largest alone: extfrag reads"
+else	# refused: no file to read, as status says
+	[ ! -e $MW/extfrag ] && [ ! -e $MW/frag ]
+	t_check $? "frag largest alone: refused, so neither frag nor extfrag is there (MemTotal $ram_kb kB)"
+fi
 no_report "frag largest"
 unload
 
