@@ -19,8 +19,12 @@
 #
 # MW_KREPORT_IGNORE (an awk regular expression) drops reports whose first line
 # matches it, for a known kernel bug that is not memwatch's; empty by default.
+# MW_KREPORT_SINCE (an awk regular expression): reports printed before the
+# first line matching it are listed as "kernel report before ...: " and do
+# not count (tests/run: before memwatch was first loaded, they cannot be
+# memwatch's); empty by default: every report counts.
 
-awk -v ignore="${MW_KREPORT_IGNORE:-}" '
+awk -v ignore="${MW_KREPORT_IGNORE:-}" -v since="${MW_KREPORT_SINCE:-}" '
 function start_of_report(l) {
 	return l ~ /(^|[] ])BUG: / ||
 	    l ~ /(^|[] ])WARNING: / ||
@@ -41,16 +45,26 @@ function start_of_report(l) {
 function flush() {
 	if (n > 0) {
 		if (ignore == "" || head !~ ignore) {
-			printf "kernel report: %s\n", head
+			if (early)
+				printf "kernel report before the first line matching /%s/ (not counted): %s\n", since, head
+			else
+				printf "kernel report: %s\n", head
 			for (i = 1; i <= n; i++)
 				printf "  | %s\n", buf[i]
-			reports++
+			if (early)
+				before++
+			else
+				reports++
 		}
 		n = 0
 	}
 }
 {
 	sub(/\r$/, "")
+	if (since != "" && !seen_since && $0 ~ since) {
+		flush()
+		seen_since = 1
+	}
 	if (n > 0) {
 		# the body of the current report (lockdep and KASAN reports hold
 		# lines that would start a new one: keep them in this report)
@@ -63,6 +77,7 @@ function flush() {
 		flush()
 	}
 	if (start_of_report($0)) {
+		early = since != "" && !seen_since
 		head = $0
 		sub(/^\[ *[0-9.]+\] /, "", head)
 		n = 1
@@ -71,6 +86,8 @@ function flush() {
 }
 END {
 	flush()
+	if (before)
+		printf "%d kernel report(s) before /%s/, not counted\n", before, since
 	if (reports) {
 		printf "%d kernel report(s)\n", reports
 		exit 1
