@@ -273,16 +273,20 @@ enum sus_reason sus_trend_test(const double *t, const double *y, size_t n,
 	while (onset + 1 < n &&
 	       env[onset + 1] - env[k] <= SUS_ONSET_SHARE * (env[n - 1] - env[k]) / (n - 1 - k))
 		onset++;
-	if (onset > k && n - onset >= p->min_samples) {
-		if (!floor) {
-			mk = mann_kendall(y + onset, n - onset);
-		} else {
-			m = troughs(t, y, onset, n, max_fall(y, onset, n) / 2, bt, by);
-			if (m >= SUS_TROUGHS_MIN)
-				mk = mann_kendall(by, m);
-			else
-				onset = k;
-		}
+	/*
+	 * A level that leaves its floor only near the end is a late onset:
+	 * it is judged from there, however few points that leaves (seen in
+	 * CI: a burst's page rate, 0 for 6.5 s of 10, then 3,000-3,700/s,
+	 * kept its flat prefix and so "held" 5.5 s when the move was undone).
+	 */
+	if (onset > k && !floor) {
+		mk = mann_kendall(y + onset, n - onset);
+	} else if (onset > k && n - onset >= p->min_samples) {
+		m = troughs(t, y, onset, n, max_fall(y, onset, n) / 2, bt, by);
+		if (m >= SUS_TROUGHS_MIN)
+			mk = mann_kendall(by, m);
+		else
+			onset = k;
 	} else {
 		onset = k;
 	}
@@ -303,6 +307,8 @@ enum sus_reason sus_trend_test(const double *t, const double *y, size_t n,
 	free(by);
 	if (r->held_s < p->min_held * window)
 		return SUS_SHORT;
+	if (r->samples < p->min_samples)
+		return SUS_FEW_SAMPLES;
 	if (!(r->p < p->alpha))
 		return SUS_NOT_SIGNIFICANT;
 	if (r->slope <= 0)
