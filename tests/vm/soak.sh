@@ -218,11 +218,20 @@ while [ "$i" -lt "$CYCLES" ]; do
 	fi
 	if cat $MW/status >"$tmp/status" 2>/dev/null; then
 		# fixed tables: every feature's memory_held_bytes but tasks' (its
-		# snapshots come and go with readers)
-		# (one awk: each process costs under TCG) "HELD TABLES"
+		# snapshots come and go with readers), events' without its open
+		# readers (the storm's readers of the events file hold one each:
+		# the debug kernel, slow to read, was caught with one 3 times in
+		# 60 cycles) (one awk: each process costs under TCG) "HELD TABLES"
 		tables=$(awk '$1 == "memory_held_bytes" { h = $2 }
-			$1 ~ /\.memory_held_bytes$/ && $1 != "tasks.memory_held_bytes" { t = t $1 "=" $2 " " }
-			END { print h + 0, t }' "$tmp/status")
+			$1 == "events.readers" { r = $2 } $1 == "events.reader_bytes" { rb = $2 }
+			$1 ~ /\.memory_held_bytes$/ && $1 != "tasks.memory_held_bytes" { k[++n] = $1; v[n] = $2 }
+			END {
+				for (i = 1; i <= n; i++) {
+					if (k[i] == "events.memory_held_bytes") v[i] -= r * rb
+					t = t k[i] "=" v[i] " "
+				}
+				print h + 0, t
+			}' "$tmp/status")
 		held=${tables%% *}
 		tables=${tables#* }
 		[ "${held:-0}" -gt "$held_max" ] && held_max=$held
@@ -299,8 +308,13 @@ t_check $? "at least one cycle ran"
 # held: the module's memory_held_bytes at that first load
 seen=$(( ${loaded_kb:-0} - base ))
 t_diag "loaded (first cycle): ${loaded_kb:-?} kB, ${seen} kB above the baseline; module says $held0 bytes"
-[ $((seen * 1024)) -ge $((${held0:-1} / 2)) ]
-t_check $? "the loaded module's memory shows in that figure (at least half its memory_held_bytes)"
+if [ -e $KML ]; then	# kmemleak: slab is left out of KMEM_ITEMS, and so is what the module kmallocs
+	t_skip "the loaded module's memory shows in that figure (at least half its memory_held_bytes)" \
+		"a kmemleak kernel: SUnreclaim is not measured, and the module's kmalloc'd part with it"
+else
+	[ $((seen * 1024)) -ge $((${held0:-1} / 2)) ]
+	t_check $? "the loaded module's memory shows in that figure (at least half its memory_held_bytes)"
+fi
 t_eq "$fails" 0 "$i insmod/rmmod cycles under the storm succeed (/proc/memwatch gone after each)"
 t_eq "$tablefails" 0 "the module's fixed tables are the same size on every load"
 t_eq "$memfails" 0 "kernel memory ($KMEM_ITEMS) within $SOAK_TOL_KB kB of the baseline after each unload"
